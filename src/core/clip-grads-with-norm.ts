@@ -1,0 +1,47 @@
+/** `torch.nn.utils.clip_grads_with_norm_` for TF.js. */
+import * as tf from '@tensorflow/tfjs';
+import { flattenGrads, mapPresent, type Grads, type SameForm } from './grad-forms.js';
+import { checkThreshold } from './validate.js';
+
+/** PyTorch's absolute epsilon, added to the total norm before dividing. */
+export const TORCH_CLIP_EPS = 1e-6;
+
+/**
+ * Scales gradients by `min(maxNorm / (totalNorm + 1e-6), 1)`, exactly as PyTorch's
+ * `clip_grads_with_norm_`, trusting the given `totalNorm` (e.g. one computed elsewhere).
+ *
+ * The multiply is unconditional (no `if` on the host), so the step never waits for the device.
+ * Because of the absolute 1e-6, gradients are scaled slightly even when `totalNorm == maxNorm`, and
+ * the clipped norm ends slightly below `maxNorm`. TF.js tensors are immutable: this returns new
+ * tensors where PyTorch modifies in place.
+ *
+ * NaN/Inf policy (PyTorch): a NaN norm makes every gradient NaN; an inf norm gives coefficient 0,
+ * so finite entries become ±0 and inf entries NaN.
+ *
+ * @param grads Gradients in any form; holes stay in place.
+ * @param maxNorm The maximum norm, a finite number >= 0 (0 zeroes every gradient).
+ * @param totalNorm The total norm, a number or a scalar tensor (not disposed).
+ * @returns The clipped gradients, in the input's form.
+ * @throws ValueError for a negative or non-finite `maxNorm` (PyTorch silently flips signs).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { clipGradsWithNorm } from 'gradclip';
+ * clipGradsWithNorm([tf.tensor([3, 4])], 1, 5)[0].print();
+ * //=> [0.6, 0.8]   (times 5/(5+1e-6))
+ * ```
+ */
+export function clipGradsWithNorm<G extends Grads>(grads: G, maxNorm: number, totalNorm: number | tf.Scalar): SameForm<G> {
+  checkThreshold('maxNorm', maxNorm, true);
+  const flat = flattenGrads(grads, 'grads');
+  if (typeof totalNorm !== 'number') checkThreshold('totalNorm', totalNorm, true);
+  const out = tf.tidy(() => {
+    const n = typeof totalNorm === 'number' ? tf.scalar(totalNorm) : totalNorm;
+    const coef = tf.div(tf.scalar(maxNorm), tf.add(n, TORCH_CLIP_EPS));
+    // coef may be NaN: first operand, see clip-by-norm.ts.
+    const clamped = tf.minimum(coef, 1);
+    return mapPresent(flat.list, (g) => tf.mul(g.toFloat(), clamped)) as tf.Tensor[];
+  });
+  return flat.rebuild(out) as SameForm<G>;
+}

@@ -1,0 +1,32 @@
+/** `tf.linalg.global_norm` for TF.js. */
+import * as tf from '@tensorflow/tfjs';
+import { flattenGrads, present, type Grads } from './grad-forms.js';
+import { sumOfSquares } from './sum-of-squares.js';
+
+/**
+ * The global L2 norm of several tensors: `sqrt(Σ_i Σ t_i²)`, as TensorFlow's
+ * `tf.linalg.global_norm` (`null`/`undefined` entries are ignored).
+ *
+ * NaN/Inf policy: propagates. Any `inf` gives `inf`, any `NaN` gives `NaN`; a float32 overflow of
+ * Σx² gives `inf` (no rescaling, as in TF). An empty list (or all holes) gives 0, where TF raises.
+ *
+ * @param tensors Tensors in any gradient form (array with holes, `NamedTensorMap`, `NamedTensor[]`).
+ * @returns A float32 scalar tensor (the caller disposes it).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { globalNorm } from 'gradclip';
+ * globalNorm([tf.tensor([3, 0]), null, tf.tensor([[4]])]).print();
+ * //=> 5
+ * ```
+ */
+export function globalNorm(tensors: Grads): tf.Scalar {
+  const { list } = flattenGrads(tensors, 'tensors');
+  return tf.tidy(() => {
+    const xs = present(list);
+    if (xs.length === 0) return tf.scalar(0);
+    const sums = xs.map((x) => sumOfSquares(x));
+    return tf.sqrt(sums.length === 1 ? sums[0] : tf.addN(sums)) as tf.Scalar;
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Keras 3's optimizer clipping (`clipnorm`, `clipvalue`, `global_clipnorm`) as one pure step that
+ * also returns what it measured. Used by the optimizer wrapper; knows nothing about training.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mapPresent, present, type MaybeTensor } from './grad-forms.js';
+import { sumOfSquares } from './sum-of-squares.js';
+
+/** Keras 3 clipping options; at most one is set (validated by the caller). */
+export interface KerasClipOptions {
+  /** Clip each gradient to this L2 norm (per variable, Keras 3 `clipnorm`). */
+  clipnorm?: number | null;
+  /** Clamp every entry to [-clipvalue, clipvalue] (Keras `clipvalue`). */
+  clipvalue?: number | null;
+  /** Scale all gradients together to this global L2 norm (Keras `global_clipnorm`). */
+  globalClipnorm?: number | null;
+}
+
+/** What one clipping step measured, as scalar tensors (nothing is read on the host). */
+export interface ClipMeasurements {
+  /** Global L2 norm of the present gradients before clipping. */
+  globalNorm: tf.Scalar;
+  /** Global L2 norm after clipping. */
+  clippedNorm: tf.Scalar;
+  /** True (bool scalar) when clipping changed at least one gradient. */
+  clipped: tf.Scalar;
+}
+
+/**
+ * Applies Keras 3 clipping to a flat gradient list (holes kept) and measures the step.
+ *
+ * Arithmetic: the scale is computed first and then multiplied in, `g * (c / max(n, c))`, so that
+ * when nothing is clipped the scale is exactly `c/c = 1` and the gradients are bit-identical to
+ * the input (Keras computes `(g*c)/max(n,c)`, which can move the last bit). The NaN/Inf policy is
+ * Keras's: per-variable `clipnorm` turns a slice with an inf entry into ±0/NaN and a NaN slice into
+ * NaN; `globalClipnorm` turns every gradient into NaN when the global norm is not finite;
+ * `clipvalue` keeps NaN and clamps ±inf.
+ *
+ * Must be called inside `tf.tidy` (the caller keeps what it needs).
+ */
+export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[] } & ClipMeasurements {
+  const xs = present(list).map((g) => g.toFloat());
+  const sums = xs.map((g) => sumOfSquares(g));
+  const total = (ss: tf.Scalar[]): tf.Scalar =>
+    ss.length === 0 ? tf.scalar(0) : (tf.sqrt(ss.length === 1 ? ss[0] : tf.addN(ss)) as tf.Scalar);
+  const globalNorm = total(sums);
+  const falseScalar = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
+
+  if (options.clipnorm != null) {
+    const c = tf.scalar(options.clipnorm);
+    let k = 0;
+    const scales: tf.Scalar[] = [];
+    const flags: tf.Scalar[] = [];
+    const postSums: tf.Scalar[] = [];
+    const grads = mapPresent(list, (g) => {
+      const s = sums[k++];
+      const pred = tf.greater(s, 0);
+      const n = tf.where(pred, tf.sqrt(tf.where(pred, s, tf.onesLike(s))), s);
+      const scale = tf.div(c, tf.maximum(n, c)) as tf.Scalar; // n first: NaN-propagating on wasm
+      scales.push(scale);
+      flags.push(tf.greater(n, c) as tf.Scalar);
+      postSums.push(tf.mul(s, tf.square(scale)) as tf.Scalar);
+      return tf.mul(g.toFloat(), scale);
+    });
+    const clipped = flags.length === 0 ? falseScalar() : (tf.any(tf.stack(flags)) as tf.Scalar);
+    return { grads, globalNorm, clippedNorm: total(postSums), clipped };
+  }
+  if (options.globalClipnorm != null) {
+    const c = tf.scalar(options.globalClipnorm);
+    // scale = c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN.
+    const scale = tf.add(tf.div(c, tf.maximum(globalNorm, c)), tf.sub(globalNorm, globalNorm)) as tf.Scalar;
+    const grads = mapPresent(list, (g) => tf.mul(g.toFloat(), scale));
+    return { grads, globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar, clipped: tf.greater(globalNorm, c) as tf.Scalar };
+  }
+  if (options.clipvalue != null) {
+    const v = options.clipvalue;
+    const grads = mapPresent(list, (g) => tf.minimum(tf.maximum(g.toFloat(), -v), v));
+    const out = present(grads);
+    const clipped =
+      xs.length === 0 ? falseScalar() : (tf.any(tf.stack(xs.map((g) => tf.greater(tf.max(tf.abs(g)), v)))) as tf.Scalar);
+    return { grads, globalNorm, clippedNorm: total(out.map((g) => sumOfSquares(g))), clipped };
+  }
+  return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: falseScalar() };
+}

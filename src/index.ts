@@ -1,0 +1,34 @@
+/**
+ * gradclip: gradient clipping and training stability for TensorFlow.js.
+ * This file is the public surface; it only re-exports.
+ */
+export { GradclipError, ValueError, NonFiniteError } from './errors.js';
+
+export type { Grads, MaybeTensor, NamedTensor, SameForm } from './core/grad-forms.js';
+export { clipByValue } from './core/clip-by-value.js';
+export { clipByNorm } from './core/clip-by-norm.js';
+export { globalNorm } from './core/global-norm.js';
+export { clipByGlobalNorm } from './core/clip-by-global-norm.js';
+export { getTotalNorm, type NormOptions } from './core/get-total-norm.js';
+export { clipGradsWithNorm } from './core/clip-grads-with-norm.js';
+export { clipGradNorm, type ClipGradNormResult } from './core/clip-grad-norm.js';
+export { clipGradValue } from './core/clip-grad-value.js';
+
+export { ClippedOptimizer, withClipping, type StepStats, type StepStatsTensors } from './optimizer/clipped-optimizer.js';
+export type { ClippingOptions, NonFinitePolicy } from './optimizer/clipping-options.js';
+export {
+  sgd,
+  momentum,
+  adam,
+  adamax,
+  rmsprop,
+  adagrad,
+  adadelta,
+  type SgdOptions,
+  type MomentumOptions,
+  type AdamOptions,
+  type AdamaxOptions,
+  type RmspropOptions,
+  type AdagradOptions,
+  type AdadeltaOptions,
+} from './optimizer/factories.js';

@@ -1,0 +1,65 @@
+/** Options of the optimizer wrapper, and their validation (at construction, never mid-training). */
+import { ValueError, checkOneOf, isFiniteNumber, received } from '../errors.js';
+import type { KerasClipOptions } from '../core/keras-clip-gradients.js';
+
+/** What to do with a step whose gradient norm is NaN or infinite. */
+export type NonFinitePolicy = 'propagate' | 'error' | 'skip';
+
+/** The policies, in documentation order. */
+export const NON_FINITE_POLICIES: readonly NonFinitePolicy[] = ['propagate', 'error', 'skip'];
+
+/** Options of {@link withClipping}. With no clipping option the wrapper only records statistics. */
+export interface ClippingOptions extends KerasClipOptions {
+  /**
+   * - `'propagate'` (default, Keras/TF): apply the step as computed (NaN/inf reach the weights).
+   * - `'error'`: throw a `NonFiniteError`; weights and optimizer state stay as they were.
+   * - `'skip'`: do not apply the step; weights, slots and `iterations` stay as they were, and
+   *   `skippedSteps` counts it.
+   *
+   * `'error'` and `'skip'` read one scalar per step on the host.
+   */
+  nonFinite?: NonFinitePolicy;
+}
+
+/** Validated, normalised options. */
+export interface ResolvedClippingOptions {
+  clipnorm: number | null;
+  clipvalue: number | null;
+  globalClipnorm: number | null;
+  nonFinite: NonFinitePolicy;
+}
+
+const KNOWN = new Set(['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite']);
+
+/**
+ * Validates clipping options with Keras's rules: at most one of `clipnorm`, `clipvalue`,
+ * `globalClipnorm` (a `null`/`undefined` value counts as unset), each a finite number > 0
+ * (Keras silently disables clipping for 0 or negative values; gradclip throws).
+ */
+export function resolveClippingOptions(options: ClippingOptions | null | undefined, known: Set<string> = KNOWN): ResolvedClippingOptions {
+  const o = options ?? {};
+  if (typeof o !== 'object') {
+    throw new ValueError(`\`options\` must be an object. ${received({ options })}`);
+  }
+  for (const key of Object.keys(o)) {
+    if (!known.has(key)) {
+      const hint = key === 'global_clipnorm' || key === 'globalClipNorm' ? " (gradclip spells it 'globalClipnorm')" : '';
+      throw new ValueError(`Unknown clipping option \`${key}\`${hint}. Known options: ${[...known].join(', ')}.`);
+    }
+  }
+  const { clipnorm = null, clipvalue = null, globalClipnorm = null } = o;
+  const set = [clipnorm, clipvalue, globalClipnorm].filter((v) => v != null).length;
+  if (set > 1) {
+    throw new ValueError(
+      `Only one of \`clipnorm\`, \`clipvalue\` and \`globalClipnorm\` can be set. ${received({ clipnorm, clipvalue, globalClipnorm })}`,
+    );
+  }
+  for (const [name, v] of Object.entries({ clipnorm, clipvalue, globalClipnorm })) {
+    if (v != null && !(isFiniteNumber(v) && v > 0)) {
+      throw new ValueError(`\`${name}\` must be a finite number > 0. ${received({ [name]: v })}`);
+    }
+  }
+  const nonFinite = o.nonFinite ?? 'propagate';
+  checkOneOf('nonFinite', nonFinite, NON_FINITE_POLICIES);
+  return { clipnorm, clipvalue, globalClipnorm, nonFinite };
+}
