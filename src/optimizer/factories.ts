@@ -12,22 +12,25 @@
  * learning rate (`sgd`, `momentum`, `rmsprop`, `adagrad`), so does the factory.
  */
 import * as tf from '@tensorflow/tfjs';
-import { check, checkPositive, isFiniteNumber } from '../errors.js';
+import { ValueError, check, checkPositive, formatValue, isFiniteNumber } from '../errors.js';
 import { resolveClippingOptions, type ClippingOptions } from './clipping-options.js';
 import { ClippedOptimizer } from './clipped-optimizer.js';
 
 const CLIP_KEYS = ['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite'] as const;
 
 function split<T extends object>(fn: string, options: T & ClippingOptions, ownKeys: readonly string[]): ClippingOptions {
-  const known = new Set<string>([...CLIP_KEYS, ...ownKeys]);
-  resolveClippingOptions(
-    Object.fromEntries(Object.entries(options).filter(([k]) => !ownKeys.includes(k))) as ClippingOptions,
-    new Set<string>([...CLIP_KEYS]),
-  );
-  for (const k of Object.keys(options)) {
-    check(known.has(k), `${fn} option`, `one of ${[...known].join(', ')}`, k);
+  if (options == null || typeof options !== 'object') {
+    throw new ValueError(`\`${fn}\` options must be an object. Received: options=${formatValue(options)}`);
   }
-  return Object.fromEntries(Object.entries(options).filter(([k]) => (CLIP_KEYS as readonly string[]).includes(k)));
+  const known = [...ownKeys, ...CLIP_KEYS];
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) {
+      throw new ValueError(`Unknown ${fn} option \`${k}\`. Known options: ${known.join(', ')}.`);
+    }
+  }
+  const clip = Object.fromEntries(Object.entries(options).filter(([k]) => (CLIP_KEYS as readonly string[]).includes(k)));
+  resolveClippingOptions(clip);
+  return clip;
 }
 
 function optionalNumber(name: string, v: unknown): void {

@@ -9,8 +9,8 @@ import { describe, before } from 'node:test';
 export const BACKENDS = ['cpu', 'wasm'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-// Silence tfjs's one-off "looks like you are running TensorFlow.js in Node.js" banner in tests.
-tf.env().set('IS_TEST', true);
+// Silence tfjs's one-off Node banner (IS_TEST would also enable tfjs's kernel leak self-check, which misfires on wasm's fusedMatMul).
+tf.env().set('PROD', true);
 
 /** Switches the global backend, waiting for the async wasm initialisation. */
 export async function useBackend(name: BackendName): Promise<void> {
