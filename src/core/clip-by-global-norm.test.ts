@@ -20,7 +20,7 @@ describeBackends('clipByGlobalNorm', () => {
         // Direction: out = s * g with one s >= 0 for every entry.
         const s = n64 > c ? c / n64 : 1;
         gs.forEach((g, i) => g.values.forEach((v, j) => assert.ok(Math.abs(vs[i][j] - s * v) <= 1e-5 * Math.abs(s * v) + 1e-6)));
-        tf.dispose([...ts, ...out, n]);
+        tf.dispose([...ts, ...(out as tf.Tensor[]), n]);
       }),
       { numRuns: 40 },
     );
@@ -31,11 +31,11 @@ describeBackends('clipByGlobalNorm', () => {
       fc.asyncProperty(gradList(), fc.double({ min: 0.01, max: 50, noNaN: true }), async (gs, c) => {
         const ts = toTensors(gs);
         const [once, n1] = clipByGlobalNorm(ts, c);
-        const [twice, n2] = clipByGlobalNorm(once, c);
+        const [twice, n2] = clipByGlobalNorm(once as tf.Tensor[], c);
         const a = await read(once);
         const b = await read(twice);
         a.forEach((x, i) => x.forEach((v, j) => assert.ok(Math.abs(b[i][j] - v) <= 1e-5 * Math.abs(v) + 1e-7)));
-        tf.dispose([...ts, ...once, ...twice, n1, n2]);
+        tf.dispose([...ts, ...(once as tf.Tensor[]), ...(twice as tf.Tensor[]), n1, n2]);
       }),
       { numRuns: 30 },
     );
@@ -60,12 +60,12 @@ describeBackends('clipByGlobalNorm', () => {
   it('NaN/Inf policy: a non-finite norm makes every output NaN (TF/Keras)', async () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const [out, n] = clipByGlobalNorm([tf.tensor([1, bad]), tf.tensor([2, 3])], 1);
-      for (const t of out) assert.ok(Array.from(await t.data()).every(Number.isNaN), `bad=${bad}`);
+      for (const t of out) assert.ok(Array.from(await t!.data()).every(Number.isNaN), `bad=${bad}`);
       assert.ok(!Number.isFinite((await n.data())[0]));
     }
     // Float32 overflow of Σx² with finite entries: also all NaN.
     const [out] = clipByGlobalNorm([tf.tensor([3e20, 4e20])], 1);
-    assert.ok(Array.from(await out[0].data()).every(Number.isNaN));
+    assert.ok(Array.from(await out[0]!.data()).every(Number.isNaN));
   });
 
   it('leaves zero gradients unchanged and uses a given useNorm', async () => {

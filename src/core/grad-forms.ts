@@ -28,9 +28,11 @@ export type SameForm<G> = G extends tf.Tensor
   ? tf.Tensor
   : G extends NamedTensor[]
     ? NamedTensor[]
-    : G extends MaybeTensor[]
-      ? MaybeTensor[]
-      : tf.NamedTensorMap;
+    : G extends tf.Tensor[]
+      ? tf.Tensor[]
+      : G extends MaybeTensor[]
+        ? MaybeTensor[]
+        : tf.NamedTensorMap;
 
 /** The flat view of some gradients and a way back to their original form. */
 export interface FlatGrads {

@@ -266,6 +266,35 @@ describeBackends('ClippedOptimizer', (backend) => {
     tf.dispose([x, y]);
   });
 
+  it('step gates see the loss in fit, can skip a step, and a throwing gate leaves weights untouched', async () => {
+    const { x, y } = data(16);
+    const m = model();
+    const opt = withClipping(tf.train.adam(0.01), { clipnorm: 1 });
+    m.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    const seen: { step: number; loss: number | null; globalNorm: number }[] = [];
+    const remove = opt.addStepGate((info) => {
+      seen.push(info);
+      return info.step === 2;
+    });
+    const batchLosses: number[] = [];
+    await m.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0, callbacks: { onBatchEnd: async (_b, l) => void batchLosses.push(l!.loss as number) } });
+    assert.deepEqual(seen.map((s) => s.step), [1, 2]);
+    seen.forEach((s, i) => assert.ok(Math.abs(s.loss! - batchLosses[i]) <= 1e-6 * batchLosses[i], `gate loss ${s.loss} vs fit ${batchLosses[i]}`));
+    assert.equal(opt.skippedSteps, 1);
+    assert.equal(opt.iterations, 1);
+    remove();
+    const before = await weights(m);
+    opt.addStepGate(() => {
+      throw new Error('stop here');
+    });
+    await assert.rejects(m.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 }), /stop here/);
+    const after = await weights(m);
+    after.forEach((w, i) => assert.deepEqual(w, before[i]));
+    m.dispose();
+    opt.dispose();
+    tf.dispose([x, y]);
+  });
+
   it('explains a missing inner optimizer class when loading', () => {
     assert.throws(
       () => ClippedOptimizer.fromConfig(ClippedOptimizer, { inner: { className: 'NoSuchOpt', config: {} }, clipnorm: 1 }),

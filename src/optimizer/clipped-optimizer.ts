@@ -35,6 +35,23 @@ export interface StepStats {
   step: number;
 }
 
+/** What a {@link StepGate} sees: numbers read from the device for this step. */
+export interface StepGateInfo {
+  /** 1-based step count of this wrapper (including skipped steps). */
+  step: number;
+  /** The loss of this step when known (`minimize`, hence `fit`), else null. */
+  loss: number | null;
+  /** Global L2 norm of the gradients before clipping. */
+  globalNorm: number;
+}
+
+/**
+ * A per-step check run before the inner optimizer applies the update. Return `true` to skip the
+ * step (weights, slots and iterations stay as they were); throw to stop training. Registering a
+ * gate makes each step read the loss and the norm on the host.
+ */
+export type StepGate = (info: StepGateInfo) => boolean | void;
+
 /** Internal shape of the built-in optimizers that gradclip touches (tfjs keeps these protected). */
 interface InnerOptimizer extends tf.Optimizer {
   learningRate?: number;
@@ -61,6 +78,7 @@ export class ClippedOptimizer extends tf.Optimizer {
   skippedSteps = 0;
 
   private stats: StepStatsTensors | null = null;
+  private readonly gates: StepGate[] = [];
   private steps = 0;
   private warnedMissing = false;
 
@@ -82,6 +100,36 @@ export class ClippedOptimizer extends tf.Optimizer {
    * norm is not finite.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    this.applyStep(variableGradients, null);
+  }
+
+  /**
+   * Same as `tf.Optimizer.minimize`, but the step also sees its loss (for {@link StepGate}s such
+   * as the loss-spike detector's skip action). `fit`, `fitDataset` and `trainOnBatch` call this.
+   */
+  override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    const { value, grads } = this.computeGradients(f, varList);
+    try {
+      const g = varList != null ? varList.map((v) => ({ name: v.name, tensor: grads[v.name] })) : grads;
+      this.applyStep(g, value);
+    } finally {
+      tf.dispose(grads);
+    }
+    if (returnCost) return value;
+    value.dispose();
+    return null;
+  }
+
+  /** Adds a {@link StepGate}; returns a function that removes it. */
+  addStepGate(gate: StepGate): () => void {
+    this.gates.push(gate);
+    return () => {
+      const i = this.gates.indexOf(gate);
+      if (i >= 0) this.gates.splice(i, 1);
+    };
+  }
+
+  private applyStep(variableGradients: tf.NamedTensorMap | NamedTensor[], loss: tf.Scalar | null): void {
     const flat = flattenGrads(variableGradients, 'variableGradients');
     this.warnMissing(flat.list, flat.names);
     const step = this.steps + 1;
@@ -92,9 +140,23 @@ export class ClippedOptimizer extends tf.Optimizer {
     const own = result.grads.filter((g, i) => g != null && g !== flat.list[i]) as tf.Tensor[];
     const policy = this.options.nonFinite;
     let skipped = false;
-    if (policy !== 'propagate') {
+    if (policy !== 'propagate' || this.gates.length > 0) {
       const norm = result.globalNorm.dataSync()[0];
-      if (!Number.isFinite(norm)) {
+      if (Number.isFinite(norm) && this.gates.length > 0) {
+        const info: StepGateInfo = { step, loss: loss == null ? null : loss.dataSync()[0], globalNorm: norm };
+        let skip = false;
+        try {
+          for (const gate of this.gates) skip = gate(info) === true || skip;
+        } catch (err) {
+          tf.dispose([...own, result.globalNorm, result.clippedNorm, result.clipped]);
+          throw err;
+        }
+        if (skip) {
+          tf.dispose(own);
+          skipped = true;
+          this.skippedSteps += 1;
+        }
+      } else if (!Number.isFinite(norm) && policy !== 'propagate') {
         tf.dispose(own);
         if (policy === 'error') {
           tf.dispose([result.globalNorm, result.clippedNorm, result.clipped]);
