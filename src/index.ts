@@ -32,3 +32,6 @@ export {
   type AdagradOptions,
   type AdadeltaOptions,
 } from './optimizer/factories.js';
+
+/** Composable gradient transformations in the style of optax (AGC, AutoClip, ZClip, skip rules). */
+export * as transforms from './transforms/index.js';
