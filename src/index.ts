@@ -14,7 +14,17 @@ export { clipGradsWithNorm } from './core/clip-grads-with-norm.js';
 export { clipGradNorm, type ClipGradNormResult } from './core/clip-grad-norm.js';
 export { clipGradValue } from './core/clip-grad-value.js';
 
-export { ClippedOptimizer, withClipping, type StepStats, type StepStatsTensors } from './optimizer/clipped-optimizer.js';
+export {
+  ClippedOptimizer,
+  withClipping,
+  readStepStats,
+  type StepStats,
+  type StepStatsTensors,
+  type StatsOptions,
+  type VariableStats,
+  type StepGate,
+  type StepGateInfo,
+} from './optimizer/clipped-optimizer.js';
 export type { ClippingOptions, NonFinitePolicy } from './optimizer/clipping-options.js';
 export {
   sgd,
@@ -32,6 +42,37 @@ export {
   type AdagradOptions,
   type AdadeltaOptions,
 } from './optimizer/factories.js';
+
+export {
+  MonitorCallback,
+  terminateOnNaN,
+  TerminateOnNaN,
+  lossSpikeDetector,
+  LossSpikeDetector,
+  SpikeRules,
+  gradientHealth,
+  GradientHealth,
+  TrainingMonitor,
+  type StepRecord,
+  type StepAggregate,
+  type TerminateOnNaNOptions,
+  type NaNStop,
+  type LossSpikeDetectorOptions,
+  type SpikeEvent,
+  type SpikeSeries,
+  type SpikeAction,
+  type SpikeRule,
+  type SpikeRuleOptions,
+  type SpikeVerdict,
+  type GradientHealthOptions,
+  type GradientHealthReport,
+  type LayerHealth,
+  type LayerStatus,
+  type TrainingMonitorOptions,
+  type RecordStepArgs,
+  type RecordStepResult,
+  type UpdateFreq,
+} from './monitoring/index.js';
 
 /** Composable gradient transformations in the style of optax (AGC, AutoClip, ZClip, skip rules). */
 export * as transforms from './transforms/index.js';

@@ -24,6 +24,13 @@ export interface ClipMeasurements {
   clippedNorm: tf.Scalar;
   /** True (bool scalar) when clipping changed at least one gradient. */
   clipped: tf.Scalar;
+  /** Number (int32 scalar) of NaN or ±inf entries in the gradients before clipping. */
+  nonFiniteCount: tf.Scalar;
+  /**
+   * `sum(g*g)` of each present gradient before clipping, in the order of the present gradients
+   * (the terms of `globalNorm`, returned so that per-variable norms cost no second pass).
+   */
+  sumsOfSquares: tf.Scalar[];
 }
 
 /**
@@ -44,6 +51,11 @@ export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOption
   const total = (ss: tf.Scalar[]): tf.Scalar =>
     ss.length === 0 ? tf.scalar(0) : (tf.sqrt(ss.length === 1 ? ss[0] : tf.addN(ss)) as tf.Scalar);
   const globalNorm = total(sums);
+  // x*0 is NaN exactly where x is NaN or ±inf.
+  const nonFiniteCount = (
+    xs.length === 0 ? tf.scalar(0, 'int32') : tf.addN(xs.map((g) => tf.sum(tf.isNaN(tf.mul(g, 0)).toInt())))
+  ) as tf.Scalar;
+  const measured = { nonFiniteCount, sumsOfSquares: sums };
   const falseScalar = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
 
   if (options.clipnorm != null) {
@@ -63,14 +75,20 @@ export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOption
       return tf.mul(g.toFloat(), scale);
     });
     const clipped = flags.length === 0 ? falseScalar() : (tf.any(tf.stack(flags)) as tf.Scalar);
-    return { grads, globalNorm, clippedNorm: total(postSums), clipped };
+    return { grads, globalNorm, clippedNorm: total(postSums), clipped, ...measured };
   }
   if (options.globalClipnorm != null) {
     const c = tf.scalar(options.globalClipnorm);
     // scale = c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN.
     const scale = tf.add(tf.div(c, tf.maximum(globalNorm, c)), tf.sub(globalNorm, globalNorm)) as tf.Scalar;
     const grads = mapPresent(list, (g) => tf.mul(g.toFloat(), scale));
-    return { grads, globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar, clipped: tf.greater(globalNorm, c) as tf.Scalar };
+    return {
+      grads,
+      globalNorm,
+      clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar,
+      clipped: tf.greater(globalNorm, c) as tf.Scalar,
+      ...measured,
+    };
   }
   if (options.clipvalue != null) {
     const v = options.clipvalue;
@@ -78,7 +96,7 @@ export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOption
     const out = present(grads);
     const clipped =
       xs.length === 0 ? falseScalar() : (tf.any(tf.stack(xs.map((g) => tf.greater(tf.max(tf.abs(g)), v)))) as tf.Scalar);
-    return { grads, globalNorm, clippedNorm: total(out.map((g) => sumOfSquares(g))), clipped };
+    return { grads, globalNorm, clippedNorm: total(out.map((g) => sumOfSquares(g))), clipped, ...measured };
   }
-  return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: falseScalar() };
+  return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: falseScalar(), ...measured };
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { kerasClipGradients } from '../core/keras-clip-gradients.js';
+import { sumOfSquares } from '../core/sum-of-squares.js';
 import { resolveClippingOptions, type ClippingOptions, type ResolvedClippingOptions } from './clipping-options.js';
 
 /** Per-step statistics, kept as tensors on the device until someone reads them. */
@@ -20,10 +21,31 @@ export interface StepStatsTensors {
   readonly clippedNorm: tf.Scalar;
   /** Bool scalar: clipping changed at least one gradient. */
   readonly clipped: tf.Scalar;
-  /** The step was skipped (`nonFinite: 'skip'`). */
+  /** Int32 scalar: number of NaN or ±inf entries in the gradients before clipping. */
+  readonly nonFiniteCount: tf.Scalar;
+  /** The step was skipped (`nonFinite: 'skip'` or a step gate). */
   readonly skipped: boolean;
   /** 1-based count of `applyGradients` calls on this wrapper when the stats were recorded. */
   readonly step: number;
+  /** Names of the variables of the per-variable tensors below (present gradients, in order). */
+  readonly variableNames: readonly string[];
+  /** Per-variable L2 norms of the gradients before clipping (when `perVariable` stats are enabled). */
+  readonly gradNorms: tf.Tensor1D | null;
+  /** Per-variable L2 norms of the weights before the update (when `perVariable` stats are enabled). */
+  readonly weightNorms: tf.Tensor1D | null;
+  /** Per-variable `‖Δw‖ / ‖w‖` of this step's update (when `updateRatios` are enabled; 0 when skipped). */
+  readonly updateRatios: tf.Tensor1D | null;
+}
+
+/** One variable's statistics in {@link StepStats}. */
+export interface VariableStats {
+  name: string;
+  /** L2 norm of the gradient before clipping. */
+  gradNorm: number;
+  /** L2 norm of the weight before the update (NaN when `perVariable` stats are off). */
+  weightNorm: number;
+  /** `‖Δw‖ / ‖w‖` of the update (NaN when `updateRatios` are off; 0 when the step was skipped). */
+  updateRatio: number;
 }
 
 /** {@link StepStatsTensors} read into numbers. */
@@ -33,6 +55,20 @@ export interface StepStats {
   clipped: boolean;
   skipped: boolean;
   step: number;
+  /** Number of NaN or ±inf gradient entries before clipping. */
+  nonFiniteCount: number;
+  /** Per-variable statistics, present when `perVariable` or `updateRatios` stats are enabled. */
+  variables?: VariableStats[];
+}
+
+/** Optional statistics, all off by default; see {@link ClippedOptimizer.enableStats}. */
+export interface StatsOptions {
+  /** Per-variable gradient and weight L2 norms (the gradient norms reuse the global norm's terms). */
+  perVariable?: boolean;
+  /** Per-variable update-to-weight ratios `‖Δw‖ / ‖w‖` (one extra pass over the weights). */
+  updateRatios?: boolean;
+  /** Keep the last step's gradients (before clipping) for histograms: {@link ClippedOptimizer.lastGradients}. */
+  keepGradients?: boolean;
 }
 
 /** What a {@link StepGate} sees: numbers read from the device for this step. */
@@ -78,6 +114,8 @@ export class ClippedOptimizer extends tf.Optimizer {
   skippedSteps = 0;
 
   private stats: StepStatsTensors | null = null;
+  private keptGrads: NamedTensor[] | null = null;
+  private readonly statRequests = { perVariable: 0, updateRatios: 0, keepGradients: 0 };
   private readonly gates: StepGate[] = [];
   private steps = 0;
   private warnedMissing = false;
@@ -129,14 +167,82 @@ export class ClippedOptimizer extends tf.Optimizer {
     };
   }
 
+  /**
+   * Turns on optional statistics (all off by default; none adds a host sync). Requests are counted,
+   * so several callbacks can ask for the same statistic; the returned function withdraws this
+   * request (idempotent), and the kept gradients are disposed when no request for them is left.
+   *
+   * @param options - `perVariable`, `updateRatios`, `keepGradients` (see {@link StatsOptions}).
+   * @returns a function that turns these statistics off again.
+   * @example
+   * ```ts
+   * const release = opt.enableStats({ perVariable: true });
+   * await model.fit(x, y);
+   * (await opt.readLastStats())?.variables; //=> [{ name: 'dense_Dense1/kernel', gradNorm: 0.12, … }, …]
+   * release();
+   * ```
+   */
+  enableStats(options: StatsOptions): () => void {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValueError(`\`options\` must be an object. Received: options=${formatValue(options)}`);
+    }
+    const keys = (Object.keys(this.statRequests) as (keyof StatsOptions)[]).filter((k) => options[k] === true);
+    for (const key of Object.keys(options)) {
+      if (!(key in this.statRequests)) {
+        throw new ValueError(`Unknown stats option \`${key}\`. Known options: ${Object.keys(this.statRequests).join(', ')}.`);
+      }
+    }
+    for (const k of keys) this.statRequests[k] += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const k of keys) this.statRequests[k] -= 1;
+      if (this.statRequests.keepGradients === 0) this.setKeptGradients(null);
+    };
+  }
+
+  /** Which optional statistics are on now. */
+  get statsEnabled(): Required<StatsOptions> {
+    const r = this.statRequests;
+    return { perVariable: r.perVariable > 0, updateRatios: r.updateRatios > 0, keepGradients: r.keepGradients > 0 };
+  }
+
+  /**
+   * The last step's gradients before clipping (only while `keepGradients` is enabled; owned by the
+   * optimizer, do not dispose; replaced at the next step).
+   */
+  get lastGradients(): readonly NamedTensor[] | null {
+    return this.keptGrads;
+  }
+
   private applyStep(variableGradients: tf.NamedTensorMap | NamedTensor[], loss: tf.Scalar | null): void {
     const flat = flattenGrads(variableGradients, 'variableGradients');
     this.warnMissing(flat.list, flat.names);
     const step = this.steps + 1;
-    const result = tf.tidy(() => {
+    const want = this.statsEnabled;
+    const presentNames = flat.names.filter((_, i) => flat.list[i] != null);
+    const variables = want.perVariable || want.updateRatios ? presentNames.map((n) => lookupVariable(n)) : [];
+    const perVar = want.perVariable || want.updateRatios;
+    const r0 = tf.tidy(() => {
       const r = kerasClipGradients(flat.list, this.options);
-      return { grads: r.grads as tf.Tensor[], globalNorm: r.globalNorm, clippedNorm: r.clippedNorm, clipped: r.clipped };
+      const gradNorms = perVar ? (tf.sqrt(stackScalars(r.sumsOfSquares)) as tf.Tensor1D) : undefined;
+      const weightNorms = perVar
+        ? (tf.sqrt(stackScalars(variables.map((v) => (v == null ? tf.scalar(NaN) : sumOfSquares(v))))) as tf.Tensor1D)
+        : undefined;
+      return {
+        grads: r.grads as tf.Tensor[],
+        globalNorm: r.globalNorm,
+        clippedNorm: r.clippedNorm,
+        clipped: r.clipped,
+        nonFiniteCount: r.nonFiniteCount,
+        gradNorms,
+        weightNorms,
+      };
     });
+    const result = { ...r0, gradNorms: r0.gradNorms ?? null, weightNorms: r0.weightNorms ?? null };
+    const measured = [result.globalNorm, result.clippedNorm, result.clipped, result.nonFiniteCount];
+    const optional = [result.gradNorms, result.weightNorms].filter((t): t is tf.Tensor1D => t != null);
     const own = result.grads.filter((g, i) => g != null && g !== flat.list[i]) as tf.Tensor[];
     const policy = this.options.nonFinite;
     let skipped = false;
@@ -148,7 +254,7 @@ export class ClippedOptimizer extends tf.Optimizer {
         try {
           for (const gate of this.gates) skip = gate(info) === true || skip;
         } catch (err) {
-          tf.dispose([...own, result.globalNorm, result.clippedNorm, result.clipped]);
+          tf.dispose([...own, ...measured, ...optional]);
           throw err;
         }
         if (skip) {
@@ -159,7 +265,7 @@ export class ClippedOptimizer extends tf.Optimizer {
       } else if (!Number.isFinite(norm) && policy !== 'propagate') {
         tf.dispose(own);
         if (policy === 'error') {
-          tf.dispose([result.globalNorm, result.clippedNorm, result.clipped]);
+          tf.dispose([...measured, ...optional]);
           throw new NonFiniteError(
             `Non-finite gradient norm at step ${step} (globalNorm=${norm}); weights and optimizer state were not changed. ` +
               "To skip such steps, set `nonFinite: 'skip'`; to apply them anyway, `nonFinite: 'propagate'`.",
@@ -170,16 +276,50 @@ export class ClippedOptimizer extends tf.Optimizer {
       }
     }
     this.steps = step;
+    // Old values share their data with the variables (no copy) until assign() swaps it out.
+    const before: (tf.Tensor | null)[] | null = want.updateRatios && !skipped ? variables.map((v) => (v == null ? null : (tf.clone(v) as tf.Tensor))) : null;
     if (!skipped) {
       try {
         this.inner.applyGradients(flat.rebuild(result.grads));
+      } catch (err) {
+        tf.dispose([...measured, ...optional]);
+        if (before != null) tf.dispose(before.filter((t): t is tf.Tensor => t != null));
+        throw err;
       } finally {
         tf.dispose(own);
       }
     }
+    let updateRatios: tf.Tensor1D | null = null;
+    if (want.updateRatios) {
+      updateRatios = tf.tidy(() => {
+        if (before == null) return tf.zeros([presentNames.length]) as tf.Tensor1D;
+        const diffs = variables.map((v, i) => (v == null ? tf.scalar(NaN) : tf.sqrt(sumOfSquares(tf.sub(v, before[i] as tf.Tensor)))));
+        return tf.div(stackScalars(diffs as tf.Scalar[]), result.weightNorms as tf.Tensor1D) as tf.Tensor1D;
+      });
+      if (before != null) tf.dispose(before.filter((t): t is tf.Tensor => t != null));
+    }
+    if (want.keepGradients) {
+      const kept: NamedTensor[] = [];
+      flat.list.forEach((g, i) => {
+        if (g != null) kept.push({ name: flat.names[i], tensor: tf.keep(tf.clone(g)) });
+      });
+      this.setKeptGradients(kept);
+    }
     const clippedNorm = skipped ? tf.keep(tf.scalar(0)) : result.clippedNorm;
     if (skipped) result.clippedNorm.dispose();
-    this.setStats({ globalNorm: result.globalNorm, clippedNorm, clipped: result.clipped, skipped, step });
+    this.setStats({
+      globalNorm: result.globalNorm,
+      clippedNorm,
+      clipped: result.clipped,
+      nonFiniteCount: result.nonFiniteCount,
+      skipped,
+      step,
+      variableNames: presentNames,
+      gradNorms: want.perVariable ? result.gradNorms : null,
+      weightNorms: want.perVariable ? result.weightNorms : null,
+      updateRatios,
+    });
+    if (!want.perVariable) tf.dispose(optional);
   }
 
   /** The last step's statistics as device tensors (owned by the optimizer; do not dispose). */
@@ -190,18 +330,20 @@ export class ClippedOptimizer extends tf.Optimizer {
   /** Reads the last step's statistics (awaits the device; never call it inside the step). */
   async readLastStats(): Promise<StepStats | null> {
     const s = this.stats;
-    if (s == null) return null;
-    const [g, c, f] = await Promise.all([s.globalNorm.data(), s.clippedNorm.data(), s.clipped.data()]);
-    return { globalNorm: g[0], clippedNorm: c[0], clipped: f[0] !== 0, skipped: s.skipped, step: s.step };
+    return s == null ? null : readStepStats(s);
   }
 
   private setStats(s: StepStatsTensors): void {
     const old = this.stats;
-    tf.keep(s.globalNorm);
-    tf.keep(s.clippedNorm);
-    tf.keep(s.clipped);
+    for (const t of statsTensors(s)) tf.keep(t);
     this.stats = s;
-    if (old != null) tf.dispose([old.globalNorm, old.clippedNorm, old.clipped]);
+    if (old != null) tf.dispose(statsTensors(old));
+  }
+
+  private setKeptGradients(kept: NamedTensor[] | null): void {
+    const old = this.keptGrads;
+    this.keptGrads = kept;
+    if (old != null) tf.dispose(old.map((g) => g.tensor));
   }
 
   private warnMissing(list: MaybeTensor[], names: string[]): void {
@@ -253,13 +395,14 @@ export class ClippedOptimizer extends tf.Optimizer {
     return this.inner.saveIterations();
   }
 
-  /** Disposes the inner optimizer and the kept statistics. */
+  /** Disposes the inner optimizer, the kept statistics and the kept gradients. */
   override dispose(): void {
     this.inner.dispose();
     if (this.stats != null) {
-      tf.dispose([this.stats.globalNorm, this.stats.clippedNorm, this.stats.clipped]);
+      tf.dispose(statsTensors(this.stats));
       this.stats = null;
     }
+    this.setKeptGradients(null);
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -301,6 +444,49 @@ export class ClippedOptimizer extends tf.Optimizer {
 }
 
 tf.serialization.registerClass(ClippedOptimizer);
+
+/** Every tensor a {@link StepStatsTensors} owns. */
+function statsTensors(s: StepStatsTensors): tf.Tensor[] {
+  const ts: (tf.Tensor | null)[] = [s.globalNorm, s.clippedNorm, s.clipped, s.nonFiniteCount, s.gradNorms, s.weightNorms, s.updateRatios];
+  return ts.filter((t): t is tf.Tensor => t != null);
+}
+
+/** 1-D tensor of scalars (empty for none). */
+function stackScalars(xs: tf.Scalar[]): tf.Tensor1D {
+  return (xs.length === 0 ? tf.zeros([0]) : tf.stack(xs)) as tf.Tensor1D;
+}
+
+/** The registered variable of a gradient name (null when the gradients were not keyed by variable name). */
+function lookupVariable(name: string): tf.Variable | null {
+  return (tf.engine().registeredVariables[name] as tf.Variable | undefined) ?? null;
+}
+
+/**
+ * Reads a {@link StepStatsTensors} into numbers with one asynchronous download per tensor (never a
+ * `dataSync`). The tensors must still be alive: call it before the next step replaces them.
+ */
+export async function readStepStats(s: StepStatsTensors): Promise<StepStats> {
+  const none = Promise.resolve(null);
+  const [g, c, f, n, gn, wn, ur] = await Promise.all([
+    s.globalNorm.data(),
+    s.clippedNorm.data(),
+    s.clipped.data(),
+    s.nonFiniteCount.data(),
+    s.gradNorms?.data() ?? none,
+    s.weightNorms?.data() ?? none,
+    s.updateRatios?.data() ?? none,
+  ]);
+  const out: StepStats = { globalNorm: g[0], clippedNorm: c[0], clipped: f[0] !== 0, skipped: s.skipped, step: s.step, nonFiniteCount: n[0] };
+  if (gn != null || ur != null) {
+    out.variables = s.variableNames.map((name, i) => ({
+      name,
+      gradNorm: gn != null ? gn[i] : NaN,
+      weightNorm: wn != null ? wn[i] : NaN,
+      updateRatio: ur != null ? ur[i] : NaN,
+    }));
+  }
+  return out;
+}
 
 /**
  * Wraps an optimizer so that it clips gradients the way Keras 3's `clipnorm`, `clipvalue` and

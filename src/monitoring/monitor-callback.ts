@@ -1,0 +1,160 @@
+/**
+ * The base of gradclip's `model.fit` callbacks: a `tf.Callback` that tracks epoch, batch and the
+ * global step, finds the `ClippedOptimizer` (given, or `model.optimizer`), reads each step's loss and
+ * gradient statistics asynchronously after the step, and hands subclasses a {@link StepRecord}.
+ * `TrainingMonitor` drives the same hooks in custom loops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, formatValue } from '../errors.js';
+import { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
+import { readLogValue, readLogs, readStatsShared, type RawLogs } from './log-values.js';
+import type { StepRecord } from './step-record.js';
+
+/**
+ * True for a `ClippedOptimizer`. (`instanceof` cannot tell: tf.Optimizer's `Symbol.hasInstance` is a
+ * duck-typing check that every optimizer passes, and subclasses inherit it.)
+ */
+export function isClippedOptimizer(x: unknown): x is ClippedOptimizer {
+  return x != null && Object.prototype.isPrototypeOf.call(ClippedOptimizer.prototype, x);
+}
+
+/** Validates an optional `optimizer` option: a `ClippedOptimizer` or nothing. */
+export function checkOptionalOptimizer(optimizer: unknown): ClippedOptimizer | null {
+  if (optimizer == null) return null;
+  if (!isClippedOptimizer(optimizer)) {
+    throw new ValueError(
+      `\`optimizer\` must be a ClippedOptimizer (wrap yours with withClipping(opt)). Received: optimizer=${formatValue(
+        (optimizer as { constructor?: { name?: string } })?.constructor?.name ?? optimizer,
+      )}`,
+    );
+  }
+  return optimizer;
+}
+
+/** Validates an options argument: an object or undefined. */
+export function checkOptionsObject(options: unknown): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new ValueError(`\`options\` must be an object. Received: options=${formatValue(options)}`);
+  }
+}
+
+/** Throws a ValueError naming the unknown keys of an options object. */
+export function checkKnownKeys(options: object | undefined, known: readonly string[], fn: string): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (!known.includes(key)) throw new ValueError(`Unknown option \`${key}\` of ${fn}(). Known options: ${known.join(', ')}.`);
+  }
+}
+
+/** Learning rate of an optimizer when it exposes one as a number. */
+export function learningRateOf(optimizer: tf.Optimizer | null | undefined): number | null {
+  const lr = (optimizer as { learningRate?: unknown } | null | undefined)?.learningRate;
+  return typeof lr === 'number' ? lr : null;
+}
+
+/** A `tf.Callback` that sees every step as a {@link StepRecord}. */
+export abstract class MonitorCallback extends tf.Callback {
+  /** Set when this callback asked training to stop (`model.stopTraining`; `TrainingMonitor` reads it too). */
+  stopRequested = false;
+  /** Current 0-based epoch. */
+  protected epoch = 0;
+  /** Steps seen so far (cumulative over `fit` calls). */
+  protected globalStep = 0;
+  private readonly givenOptimizer: ClippedOptimizer | null;
+  private foundOptimizer: ClippedOptimizer | null = null;
+  private lastStatsStep = -1;
+
+  constructor(optimizer: ClippedOptimizer | null) {
+    super();
+    this.givenOptimizer = optimizer;
+  }
+
+  /** The wrapper whose statistics this callback reads: the one given, else `model.optimizer` if it is one. */
+  get optimizer(): ClippedOptimizer | null {
+    return this.givenOptimizer ?? this.foundOptimizer;
+  }
+
+  /** Used by `TrainingMonitor` to hand over the optimizer of a custom loop. */
+  attachOptimizer(optimizer: ClippedOptimizer | null): void {
+    if (this.givenOptimizer == null) this.foundOptimizer = optimizer;
+  }
+
+  override setModel(model: Parameters<tf.Callback["setModel"]>[0]): void {
+    super.setModel(model);
+    this.findOptimizer();
+  }
+
+  private findOptimizer(): void {
+    const opt = (this.model as tf.LayersModel | undefined)?.optimizer;
+    if (isClippedOptimizer(opt)) this.foundOptimizer = opt;
+  }
+
+  /** Steps per epoch from `fit`'s params, or null when unknown. */
+  protected stepsPerEpoch(): number | null {
+    const p = (this.params ?? {}) as Record<string, unknown>;
+    if (typeof p.steps === 'number' && p.steps > 0) return p.steps;
+    if (typeof p.samples === 'number' && typeof p.batchSize === 'number' && p.batchSize > 0) return Math.ceil(p.samples / p.batchSize);
+    return null;
+  }
+
+  /** Asks training to stop after this batch (`model.stopTraining = true` in `fit`). */
+  protected requestStop(): void {
+    this.stopRequested = true;
+    if (this.model != null) (this.model as tf.LayersModel).stopTraining = true;
+  }
+
+  override async onTrainBegin(_logs?: RawLogs): Promise<void> {
+    this.stopRequested = false;
+    this.findOptimizer();
+    await this.trainBegin();
+  }
+
+  override async onEpochBegin(epoch: number, _logs?: RawLogs): Promise<void> {
+    this.epoch = epoch;
+    await this.epochBegin(epoch);
+  }
+
+  override async onBatchBegin(batch: number, _logs?: RawLogs): Promise<void> {
+    await this.batchBegin(batch);
+  }
+
+  override async onBatchEnd(batch: number, logs?: RawLogs): Promise<void> {
+    this.globalStep += 1;
+    await this.batchEnd(batch, logs);
+  }
+
+  override async onEpochEnd(epoch: number, logs?: RawLogs): Promise<void> {
+    await this.epochEnd(epoch, await readLogs(logs));
+  }
+
+  override async onTrainEnd(_logs?: RawLogs): Promise<void> {
+    await this.trainEnd();
+  }
+
+  /** Reads the step that just ended into a {@link StepRecord}. */
+  protected async readRecord(batch: number, logs: RawLogs): Promise<StepRecord> {
+    const opt = this.optimizer;
+    const [values, stats] = await Promise.all([readLogs(logs), opt != null ? readStatsShared(opt) : Promise.resolve(null)]);
+    // Statistics belong to this step only if the wrapper stepped since the last batch.
+    const fresh = stats != null && stats.step !== this.lastStatsStep ? stats : null;
+    if (stats != null) this.lastStatsStep = stats.step;
+    const { loss = null, ...metrics } = values;
+    const lrSource = opt ?? (this.model as tf.LayersModel | undefined)?.optimizer;
+    return { step: this.globalStep, epoch: this.epoch, batch, loss, metrics, stats: fresh, learningRate: learningRateOf(lrSource) };
+  }
+
+  /** Reads only the loss of a batch's logs. */
+  protected readLoss(logs: RawLogs): Promise<number | null> {
+    return readLogValue(logs?.loss);
+  }
+
+  protected async trainBegin(): Promise<void> {}
+  protected async epochBegin(_epoch: number): Promise<void> {}
+  protected async batchBegin(_batch: number): Promise<void> {}
+  /** Default: reads a {@link StepRecord} and calls {@link step}. */
+  protected async batchEnd(batch: number, logs: RawLogs): Promise<void> {
+    await this.step(await this.readRecord(batch, logs));
+  }
+  protected async step(_record: StepRecord): Promise<void> {}
+  protected async epochEnd(_epoch: number, _logs: Record<string, number>): Promise<void> {}
+  protected async trainEnd(): Promise<void> {}
+}
