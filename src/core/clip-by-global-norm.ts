@@ -1,6 +1,7 @@
 /** `tf.clip_by_global_norm` for TF.js. */
 import * as tf from '@tensorflow/tfjs';
-import { flattenGrads, mapPresent, type Grads, type SameForm } from './grad-forms.js';
+import { scalePresent } from './fast/fast-path.js';
+import { flattenGrads, type Grads, type SameForm } from './grad-forms.js';
 import { globalNorm } from './global-norm.js';
 import { checkThreshold } from './validate.js';
 
@@ -53,7 +54,8 @@ export function clipByGlobalNorm<G extends Grads>(
     // 1/n may be NaN: it goes first, since tfjs-wasm's minimum only propagates NaN from its first input.
     const scaleForFinite = tf.mul(c, tf.minimum(tf.reciprocal(n), tf.reciprocal(c)));
     const scale = tf.add(scaleForFinite, tf.sub(n, n));
-    const out = mapPresent(flat.list, (t) => tf.mul(t.toFloat(), scale));
+    // One fused kernel for all tensors on cpu/wasm (bit-identical to tf.mul), tf.mul elsewhere.
+    const out = scalePresent(flat.list, scale as tf.Scalar);
     return { out: out as tf.Tensor[], n: n as tf.Scalar };
   });
   return [flat.rebuild(result.out) as SameForm<G>, result.n];

@@ -1,6 +1,7 @@
 /** `torch.nn.utils.clip_grad_value_` for TF.js. */
 import * as tf from '@tensorflow/tfjs';
-import { flattenGrads, mapPresent, type Grads, type SameForm } from './grad-forms.js';
+import { clampPresent } from './fast/fast-path.js';
+import { flattenGrads, type Grads, type SameForm } from './grad-forms.js';
 import { checkThreshold } from './validate.js';
 
 /**
@@ -29,9 +30,7 @@ import { checkThreshold } from './validate.js';
 export function clipGradValue<G extends Grads>(grads: G, clipValue: number): SameForm<G> {
   checkThreshold('clipValue', clipValue, true);
   const flat = flattenGrads(grads, 'grads');
-  const out = tf.tidy(() =>
-    // g (possibly NaN) is the first operand of both ops: tfjs-wasm propagates NaN only from there.
-    mapPresent(flat.list, (g) => tf.minimum(tf.maximum(g.toFloat(), -clipValue), clipValue)) as tf.Tensor[],
-  );
+  // One fused kernel for all tensors on cpu/wasm, minimum(maximum(g, -c), c) elsewhere; same bits.
+  const out = tf.tidy(() => clampPresent(flat.list, clipValue) as tf.Tensor[]);
   return flat.rebuild(out) as SameForm<G>;
 }

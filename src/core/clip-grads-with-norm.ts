@@ -1,6 +1,7 @@
 /** `torch.nn.utils.clip_grads_with_norm_` for TF.js. */
 import * as tf from '@tensorflow/tfjs';
-import { flattenGrads, mapPresent, type Grads, type SameForm } from './grad-forms.js';
+import { scalePresent } from './fast/fast-path.js';
+import { flattenGrads, type Grads, type SameForm } from './grad-forms.js';
 import { checkThreshold } from './validate.js';
 
 /** PyTorch's absolute epsilon, added to the total norm before dividing. */
@@ -41,7 +42,8 @@ export function clipGradsWithNorm<G extends Grads>(grads: G, maxNorm: number, to
     const coef = tf.div(tf.scalar(maxNorm), tf.add(n, TORCH_CLIP_EPS));
     // coef may be NaN: first operand, see clip-by-norm.ts.
     const clamped = tf.minimum(coef, 1);
-    return mapPresent(flat.list, (g) => tf.mul(g.toFloat(), clamped)) as tf.Tensor[];
+    // One fused kernel for all tensors on cpu/wasm (bit-identical to tf.mul), tf.mul elsewhere.
+    return scalePresent(flat.list, clamped as tf.Scalar) as tf.Tensor[];
   });
   return flat.rebuild(out) as SameForm<G>;
 }

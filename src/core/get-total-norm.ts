@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, present, type Grads } from './grad-forms.js';
+import { fusedSumOfSquares } from './fast/fast-path.js';
 
 /** Options of {@link getTotalNorm} and {@link clipGradNorm}. */
 export interface NormOptions {
@@ -69,6 +70,11 @@ export function getTotalNorm(grads: Grads, normType: number = 2, errorIfNonfinit
   const total = tf.tidy(() => {
     const xs = present(list);
     if (xs.length === 0) return tf.scalar(0);
+    if (p === 2) {
+      // cpu/wasm: sqrt of one fused float64-accumulated Σx² (float32 overflow kept: Σ > max → inf).
+      const ss = fusedSumOfSquares(xs);
+      if (ss != null) return tf.sqrt(ss) as tf.Scalar;
+    }
     const norms = xs.map((x) => vectorNorm(x, p));
     return vectorNorm(tf.stack(norms), p);
   });

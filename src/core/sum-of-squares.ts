@@ -1,10 +1,39 @@
 /**
- * The building block of every L2 norm: `sum(x*x)` over all elements (or some axes) in float32,
- * with no rescaling, so that Σx² overflows to `inf` exactly as in TF, Keras and PyTorch.
+ * The building block of every L2 norm: `sum(x*x)` over all elements, as a float32 scalar with no
+ * rescaling, so that a Σx² above float32's max is `inf` exactly as in TF, Keras and PyTorch.
+ *
+ * On the `cpu` and `wasm` backends this runs as one fused kernel accumulating in float64 (see
+ * fast/fast-path.ts): more accurate than the float32 reduction, same overflow and NaN/inf
+ * behaviour. Elsewhere it is `tf.sum(tf.square(x))`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedSumOfSquares, fusedSumsOfSquares } from './fast/fast-path.js';
 
 /** `sum(square(x))` over all elements, as a float32 scalar. NaN and inf propagate. */
 export function sumOfSquares(x: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.square(x.toFloat())) as tf.Scalar);
+  return fusedSumOfSquares([x]) ?? tf.tidy(() => tf.sum(tf.square(x.toFloat())) as tf.Scalar);
+}
+
+/** `Σ_i sum(square(x_i))` over several tensors, as one float32 scalar (0 for an empty list). */
+export function totalSumOfSquares(xs: readonly tf.Tensor[]): tf.Scalar {
+  const fused = fusedSumOfSquares(xs);
+  if (fused != null) return fused;
+  return tf.tidy(() => {
+    if (xs.length === 0) return tf.scalar(0);
+    const sums = xs.map((x) => tf.sum(tf.square(x.toFloat())));
+    return (sums.length === 1 ? sums[0] : tf.addN(sums)) as tf.Scalar;
+  });
+}
+
+/**
+ * `[sum(square(x_0)), …]` as one float32 vector (one fused kernel on cpu/wasm): the per-tensor
+ * sums a per-variable clip (Keras `clipnorm`) needs, computed without one op chain per tensor.
+ */
+export function sumsOfSquares(xs: readonly tf.Tensor[]): tf.Tensor1D {
+  return (
+    fusedSumsOfSquares(xs) ??
+    tf.tidy(() =>
+      xs.length === 0 ? tf.tensor1d([], 'float32') : (tf.stack(xs.map((x) => tf.sum(tf.square(x.toFloat())))) as tf.Tensor1D),
+    )
+  );
 }

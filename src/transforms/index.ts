@@ -18,3 +18,4 @@ export { zeroNans, type ZeroNansState } from './zero-nans.js';
 export { applyIfFinite, type ApplyIfFiniteOptions, type ApplyIfFiniteState } from './apply-if-finite.js';
 export { skipOnSpike, type SkipOnSpikeOptions, type SkipOnSpikeState } from './skip-on-spike.js';
 export { perExampleGlobalNormClip } from './per-example-global-norm-clip.js';
+export { fromSpec, isTransformSpec, type TransformSpec, type TransformName } from './from-spec.js';

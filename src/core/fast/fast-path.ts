@@ -1,0 +1,145 @@
+/**
+ * The internal fast path of the clipping hot loop: when the active backend is `cpu` or `wasm`
+ * (and no gradient tape is recording), Σx², the scale-multiply and the value clamp run as one
+ * fused kernel over every tensor of a gradient list (see fused-kernels.ts). Elsewhere (webgl,
+ * webgpu, tfjs-node, inside `tf.grad`) every function here returns `null` and the caller uses
+ * the tfjs composition, with the same semantics.
+ *
+ * Semantics kept from the composition:
+ * - Σx² is returned as a float32 scalar, so a total above float32's max is `inf` (the anchors'
+ *   overflow, e.g. `overflow_1e20`), and inf/NaN propagate. It is accumulated in float64, so it is
+ *   *more* accurate than the float32 reduction (norm relative error ~1e-7 instead of ~1e-4 at 1M).
+ * - `x * s` and `min(max(x, -c), c)` are bit-identical to tfjs's kernels (NaN, ±0, ±inf included).
+ * - Non-float32 inputs are cast to float32 first, as `toFloat()` does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MaybeTensor } from '../grad-forms.js';
+import {
+  CLAMP_VALUE_KERNEL,
+  SCALE_KERNEL,
+  SUMS_OF_SQUARES_KERNEL,
+  SUM_OF_SQUARES_KERNEL,
+  ensureFusedKernels,
+  wasmKernelsFor,
+  type FusedBackendName,
+} from './fused-kernels.js';
+
+let enabled = true;
+
+/**
+ * Turns the fast path on or off for the whole process (tests and benchmarks compare both).
+ *
+ * @returns The previous setting.
+ */
+export function setFastPathEnabled(on: boolean): boolean {
+  const before = enabled;
+  enabled = on;
+  return before;
+}
+
+/** Whether the fast path is enabled (it is by default). */
+export function fastPathEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * The backend whose fused kernels the next clip would use, or null for the composition: the
+ * active backend must be `cpu` or `wasm` (with the SIMD module loadable), the fast path enabled,
+ * and no gradient tape recording (the kernels have no gradient).
+ */
+export function fastPathBackend(): FusedBackendName | null {
+  if (!enabled) return null;
+  const engine = tf.engine();
+  if (engine.isTapeOn()) return null;
+  const name = engine.backendName;
+  if (name === 'cpu') {
+    ensureFusedKernels('cpu');
+    return 'cpu';
+  }
+  if (name === 'wasm') {
+    if (wasmKernelsFor(engine.backend) == null) return null;
+    ensureFusedKernels('wasm');
+    return 'wasm';
+  }
+  return null;
+}
+
+function asFloat32(xs: readonly tf.Tensor[]): tf.Tensor[] {
+  return xs.map((x) => (x.dtype === 'float32' ? x : x.toFloat()));
+}
+
+function run(kernel: string, inputs: tf.Tensor[], attrs: tf.NamedAttrMap = {}): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(kernel, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];
+}
+
+function asList(out: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(out) ? out : [out];
+}
+
+/**
+ * `Σ_i Σ x_i²` over all `xs` as one float32 scalar, or null when the fast path does not apply.
+ * An empty list gives 0.
+ */
+export function fusedSumOfSquares(xs: readonly tf.Tensor[]): tf.Scalar | null {
+  if (fastPathBackend() == null) return null;
+  if (xs.length === 0) return tf.scalar(0);
+  return tf.tidy(() => run(SUM_OF_SQUARES_KERNEL, asFloat32(xs)) as tf.Scalar);
+}
+
+/**
+ * `[Σ x_0², …, Σ x_{n-1}²]` as one float32 vector (each sum rounded once), or null when the fast
+ * path does not apply.
+ */
+export function fusedSumsOfSquares(xs: readonly tf.Tensor[]): tf.Tensor1D | null {
+  if (fastPathBackend() == null) return null;
+  if (xs.length === 0) return tf.tensor1d([], 'float32');
+  return tf.tidy(() => run(SUMS_OF_SQUARES_KERNEL, asFloat32(xs)) as tf.Tensor1D);
+}
+
+/**
+ * `x_i * scale` for each of `xs` (new float32 tensors), or null when the fast path does not apply.
+ * `scale` is a scalar (one scale for all) or a vector of `xs.length` scales (one per tensor), read
+ * on the device by the kernel: no host sync.
+ */
+export function fusedScale(xs: readonly tf.Tensor[], scale: tf.Scalar | tf.Tensor1D): tf.Tensor[] | null {
+  if (fastPathBackend() == null) return null;
+  if (scale.rank !== 0 && !(scale.rank === 1 && scale.size === xs.length)) return null;
+  if (xs.length === 0) return [];
+  return tf.tidy(() => asList(run(SCALE_KERNEL, [...asFloat32(xs), scale.dtype === 'float32' ? scale : scale.toFloat()])));
+}
+
+/** `min(max(x_i, -c), c)` for each of `xs` (new float32 tensors), or null when the fast path does not apply. */
+export function fusedClampValue(xs: readonly tf.Tensor[], clipValue: number): tf.Tensor[] | null {
+  if (fastPathBackend() == null) return null;
+  if (xs.length === 0) return [];
+  return tf.tidy(() => asList(run(CLAMP_VALUE_KERNEL, asFloat32(xs), { clipValue })));
+}
+
+/**
+ * Multiplies every present gradient of `list` by `scale` (holes kept): one fused kernel on
+ * cpu/wasm, `tf.mul(g.toFloat(), scale)` per tensor elsewhere. `scale` is a scalar, or a vector
+ * with one scale per *present* gradient (a per-variable clip). Call inside `tf.tidy`.
+ */
+export function scalePresent(list: readonly MaybeTensor[], scale: tf.Scalar | tf.Tensor1D): MaybeTensor[] {
+  const xs = list.filter((t): t is tf.Tensor => t != null);
+  const fused = fusedScale(xs, scale);
+  let k = 0;
+  if (fused == null) {
+    const scales = scale.rank === 0 ? null : tf.unstack(scale);
+    return list.map((t) => (t == null ? t : tf.mul(t.toFloat(), scales == null ? scale : scales[k++])));
+  }
+  return list.map((t) => (t == null ? t : fused[k++]));
+}
+
+/**
+ * Clamps every present gradient of `list` to `[-clipValue, clipValue]` (holes kept): one fused
+ * kernel on cpu/wasm, `minimum(maximum(g, -c), c)` per tensor elsewhere. Call inside `tf.tidy`.
+ */
+export function clampPresent(list: readonly MaybeTensor[], clipValue: number): MaybeTensor[] {
+  const xs = list.filter((t): t is tf.Tensor => t != null);
+  const fused = fusedClampValue(xs, clipValue);
+  // g (possibly NaN) is the first operand of both ops: tfjs-wasm propagates NaN only from there.
+  if (fused == null) return list.map((g) => (g == null ? g : tf.minimum(tf.maximum(g.toFloat(), -clipValue), clipValue)));
+  let k = 0;
+  return list.map((t) => (t == null ? t : fused[k++]));
+}

@@ -1,0 +1,69 @@
+/**
+ * The SIMD clipping module for the tfjs `wasm` backend, instantiated on the backend's own
+ * `WebAssembly.Memory` so that it reads and writes tensors where they live (no copies).
+ */
+import { CLIP_KERNELS_WASM_BASE64 } from './clip-kernels-wasm.js';
+
+/** The functions exported by clip-kernels.wat. Pointers are byte offsets, counts are elements. */
+export interface ClipWasmExports {
+  /** Σ x² over `n` float32 values at `ptr`, as a float64. */
+  sumsq(ptr: number, n: number): number;
+  /** `dst[i] = src[i] * s` in float32. */
+  scale(src: number, dst: number, n: number, s: number): void;
+  /** `dst[i] = min(max(src[i], -c), c)` in float32. */
+  clamp(src: number, dst: number, n: number, c: number): void;
+}
+
+/** The parts of the emscripten module tfjs-backend-wasm keeps in `backend.wasm` that we use. */
+interface EmscriptenModuleLike {
+  asm?: { memory?: unknown };
+  wasmMemory?: unknown;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, ClipWasmExports>();
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; ++i) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function compile(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(decodeBase64(CLIP_KERNELS_WASM_BASE64));
+    } catch {
+      compiled = null; // e.g. an engine without SIMD128: the composition is used instead
+    }
+  }
+  return compiled;
+}
+
+
+/** The exported memory of a tfjs-backend-wasm module (`Module.asm.memory` in 4.22), or null. */
+export function wasmBackendMemory(module: unknown): WebAssembly.Memory | null {
+  const m = module as EmscriptenModuleLike | null | undefined;
+  const mem = m?.asm?.memory ?? m?.wasmMemory;
+  return mem instanceof WebAssembly.Memory ? mem : null;
+}
+
+/**
+ * The clipping kernels bound to `memory`, instantiated once per memory, or null when the module
+ * cannot be compiled or instantiated here.
+ */
+export function clipWasmFor(memory: WebAssembly.Memory): ClipWasmExports | null {
+  const cached = instances.get(memory);
+  if (cached != null) return cached;
+  const mod = compile();
+  if (mod == null) return null;
+  try {
+    const inst = new WebAssembly.Instance(mod, { env: { memory } });
+    const ex = inst.exports as unknown as ClipWasmExports;
+    instances.set(memory, ex);
+    return ex;
+  } catch {
+    return null;
+  }
+}
