@@ -3,8 +3,9 @@
  * also returns what it measured. Used by the optimizer wrapper; knows nothing about training.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mapPresent, present, type MaybeTensor } from './grad-forms.js';
-import { sumOfSquares } from './sum-of-squares.js';
+import { present, type MaybeTensor } from './grad-forms.js';
+import { sumsOfSquares, totalSumOfSquares } from './sum-of-squares.js';
+import { clampPresent, scalePresent } from './fast/fast-path.js';
 
 /** Keras 3 clipping options; at most one is set (validated by the caller). */
 export interface KerasClipOptions {
@@ -27,10 +28,10 @@ export interface ClipMeasurements {
   /** Number (int32 scalar) of NaN or ±inf entries in the gradients before clipping. */
   nonFiniteCount: tf.Scalar;
   /**
-   * `sum(g*g)` of each present gradient before clipping, in the order of the present gradients
-   * (the terms of `globalNorm`, returned so that per-variable norms cost no second pass).
+   * `sum(g*g)` of each present gradient before clipping, as a [n] vector in the order of the present
+   * gradients (the terms of `globalNorm`, returned so that per-variable norms cost no second pass).
    */
-  sumsOfSquares: tf.Scalar[];
+  sumsOfSquares: tf.Tensor1D;
 }
 
 /**
@@ -47,56 +48,41 @@ export interface ClipMeasurements {
  */
 export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[] } & ClipMeasurements {
   const xs = present(list).map((g) => g.toFloat());
-  const sums = xs.map((g) => sumOfSquares(g));
-  const total = (ss: tf.Scalar[]): tf.Scalar =>
-    ss.length === 0 ? tf.scalar(0) : (tf.sqrt(ss.length === 1 ? ss[0] : tf.addN(ss)) as tf.Scalar);
-  const globalNorm = total(sums);
+  // One fused kernel on cpu/wasm: Σg² of every present gradient, as a [n] vector.
+  const ss = sumsOfSquares(xs);
+  const globalNorm = tf.sqrt(tf.sum(ss)) as tf.Scalar;
   // x*0 is NaN exactly where x is NaN or ±inf.
   const nonFiniteCount = (
-    xs.length === 0 ? tf.scalar(0, 'int32') : tf.addN(xs.map((g) => tf.sum(tf.isNaN(tf.mul(g, 0)).toInt())))
+    xs.length === 0 ? tf.scalar(0, 'int32') : tf.addN(xs.map((g) => tf.sum(tf.isNaN(tf.mul(g, 0)), undefined, false).toInt()))
   ) as tf.Scalar;
-  const measured = { nonFiniteCount, sumsOfSquares: sums };
-  const falseScalar = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
+  const measured = { nonFiniteCount, sumsOfSquares: ss };
+  const none = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
 
   if (options.clipnorm != null) {
+    // Per-variable norms, vectorised over the [n] sums (two-tap where, as tf.clip_by_norm).
     const c = tf.scalar(options.clipnorm);
-    let k = 0;
-    const scales: tf.Scalar[] = [];
-    const flags: tf.Scalar[] = [];
-    const postSums: tf.Scalar[] = [];
-    const grads = mapPresent(list, (g) => {
-      const s = sums[k++];
-      const pred = tf.greater(s, 0);
-      const n = tf.where(pred, tf.sqrt(tf.where(pred, s, tf.onesLike(s))), s);
-      const scale = tf.div(c, tf.maximum(n, c)) as tf.Scalar; // n first: NaN-propagating on wasm
-      scales.push(scale);
-      flags.push(tf.greater(n, c) as tf.Scalar);
-      postSums.push(tf.mul(s, tf.square(scale)) as tf.Scalar);
-      return tf.mul(g.toFloat(), scale);
-    });
-    const clipped = flags.length === 0 ? falseScalar() : (tf.any(tf.stack(flags)) as tf.Scalar);
-    return { grads, globalNorm, clippedNorm: total(postSums), clipped, ...measured };
+    const pred = tf.greater(ss, 0);
+    const n = tf.where(pred, tf.sqrt(tf.where(pred, ss, tf.onesLike(ss))), ss);
+    const scale = tf.div(c, tf.maximum(n, c)) as tf.Tensor1D; // n first: NaN-propagating on wasm
+    const grads = scalePresent(list, scale);
+    const clipped = xs.length === 0 ? none() : (tf.any(tf.greater(n, c)) as tf.Scalar);
+    const clippedNorm = tf.sqrt(tf.sum(tf.mul(ss, tf.square(scale)))) as tf.Scalar;
+    return { grads, globalNorm, clippedNorm, clipped, ...measured };
   }
   if (options.globalClipnorm != null) {
     const c = tf.scalar(options.globalClipnorm);
     // scale = c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN.
     const scale = tf.add(tf.div(c, tf.maximum(globalNorm, c)), tf.sub(globalNorm, globalNorm)) as tf.Scalar;
-    const grads = mapPresent(list, (g) => tf.mul(g.toFloat(), scale));
-    return {
-      grads,
-      globalNorm,
-      clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar,
-      clipped: tf.greater(globalNorm, c) as tf.Scalar,
-      ...measured,
-    };
+    const grads = scalePresent(list, scale);
+    return { grads, globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar, clipped: tf.greater(globalNorm, c) as tf.Scalar, ...measured };
   }
   if (options.clipvalue != null) {
     const v = options.clipvalue;
-    const grads = mapPresent(list, (g) => tf.minimum(tf.maximum(g.toFloat(), -v), v));
+    const grads = clampPresent(list, v);
     const out = present(grads);
-    const clipped =
-      xs.length === 0 ? falseScalar() : (tf.any(tf.stack(xs.map((g) => tf.greater(tf.max(tf.abs(g)), v)))) as tf.Scalar);
-    return { grads, globalNorm, clippedNorm: total(out.map((g) => sumOfSquares(g))), clipped, ...measured };
+    const clippedNorm = tf.sqrt(totalSumOfSquares(out)) as tf.Scalar;
+    const clipped = xs.length === 0 ? none() : (tf.any(tf.stack(xs.map((g) => tf.greater(tf.max(tf.abs(g)), v)))) as tf.Scalar);
+    return { grads, globalNorm, clippedNorm, clipped, ...measured };
   }
-  return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: falseScalar(), ...measured };
+  return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: none(), ...measured };
 }

@@ -8,9 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
-import { flattenGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
+import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { kerasClipGradients } from '../core/keras-clip-gradients.js';
-import { sumOfSquares } from '../core/sum-of-squares.js';
+import { sumOfSquares, totalSumOfSquares } from '../core/sum-of-squares.js';
+import type { GradientTransformation } from '../transforms/types.js';
+import type { TransformSpec } from '../transforms/from-spec.js';
+import { deserializeState, serializeState } from '../transforms/serialize-state.js';
+
+/** Name of the extra optimizer weight that carries a transform's state through model.save. */
+const TRANSFORM_STATE_WEIGHT = 'gradclip/transformState';
 import { resolveClippingOptions, type ClippingOptions, type ResolvedClippingOptions } from './clipping-options.js';
 
 /** Per-step statistics, kept as tensors on the device until someone reads them. */
@@ -117,6 +123,8 @@ export class ClippedOptimizer extends tf.Optimizer {
   private keptGrads: NamedTensor[] | null = null;
   private readonly statRequests = { perVariable: 0, updateRatios: 0, keepGradients: 0 };
   private readonly gates: StepGate[] = [];
+  /** The transform's state (plain data), initialised on the first step. */
+  private transformState: unknown = undefined;
   private steps = 0;
   private warnedMissing = false;
 
@@ -226,7 +234,7 @@ export class ClippedOptimizer extends tf.Optimizer {
     const perVar = want.perVariable || want.updateRatios;
     const r0 = tf.tidy(() => {
       const r = kerasClipGradients(flat.list, this.options);
-      const gradNorms = perVar ? (tf.sqrt(stackScalars(r.sumsOfSquares)) as tf.Tensor1D) : undefined;
+      const gradNorms = perVar ? (tf.sqrt(r.sumsOfSquares) as tf.Tensor1D) : undefined;
       const weightNorms = perVar
         ? (tf.sqrt(stackScalars(variables.map((v) => (v == null ? tf.scalar(NaN) : sumOfSquares(v))))) as tf.Tensor1D)
         : undefined;
@@ -276,17 +284,44 @@ export class ClippedOptimizer extends tf.Optimizer {
       }
     }
     this.steps = step;
+    let applyGrads: MaybeTensor[] = result.grads;
+    let transformOwn: tf.Tensor[] = [];
+    if (!skipped && this.options.transform != null) {
+      let t: { grads: MaybeTensor[]; skip: boolean };
+      try {
+        t = this.runTransform(flat, loss);
+      } catch (err) {
+        tf.dispose([...own, ...measured, ...optional]);
+        throw err;
+      }
+      transformOwn = t.grads.filter((g): g is tf.Tensor => g != null);
+      if (t.skip) {
+        tf.dispose([...transformOwn, ...own]);
+        transformOwn = [];
+        skipped = true;
+        this.skippedSteps += 1;
+      } else {
+        applyGrads = t.grads;
+        const post = tf.tidy(() => tf.sqrt(totalSumOfSquares(transformOwn)) as tf.Scalar);
+        const fired = tf.tidy(() => tf.less(post, tf.mul(result.globalNorm, 1 - 1e-6)) as tf.Scalar);
+        tf.dispose([result.clippedNorm, result.clipped]);
+        result.clippedNorm = post;
+        result.clipped = fired;
+        measured[1] = post;
+        measured[2] = fired;
+      }
+    }
     // Old values share their data with the variables (no copy) until assign() swaps it out.
     const before: (tf.Tensor | null)[] | null = want.updateRatios && !skipped ? variables.map((v) => (v == null ? null : (tf.clone(v) as tf.Tensor))) : null;
     if (!skipped) {
       try {
-        this.inner.applyGradients(flat.rebuild(result.grads));
+        this.inner.applyGradients(flat.rebuild(applyGrads));
       } catch (err) {
         tf.dispose([...measured, ...optional]);
         if (before != null) tf.dispose(before.filter((t): t is tf.Tensor => t != null));
         throw err;
       } finally {
-        tf.dispose(own);
+        tf.dispose([...own, ...transformOwn]);
       }
     }
     let updateRatios: tf.Tensor1D | null = null;
@@ -320,6 +355,32 @@ export class ClippedOptimizer extends tf.Optimizer {
       updateRatios,
     });
     if (!want.perVariable) tf.dispose(optional);
+  }
+
+  /**
+   * Runs the configured transform on this step's gradients, with the variables' current values as
+   * `params` and the loss when known; keeps the new state. Returned tensors are owned by the caller.
+   */
+  private runTransform(flat: FlatGrads, loss: tf.Scalar | null): { grads: MaybeTensor[]; skip: boolean } {
+    const transform = this.options.transform as GradientTransformation<unknown>;
+    const params = flat.names.map((name) => ({ name, tensor: lookupVariable(name) })) as NamedTensor[];
+    const grads = flat.rebuild(flat.list) as tf.NamedTensorMap | NamedTensor[];
+    if (this.transformState === undefined) this.transformState = transform.init(params);
+    let state: unknown = this.transformState;
+    let skip = false;
+    const out = tf.tidy(() => {
+      const u = transform.update(grads, this.transformState, params, loss == null ? undefined : { loss });
+      state = u.state;
+      skip = u.skip === true;
+      return { list: flattenGrads(u.grads as tf.NamedTensorMap | NamedTensor[]).list as tf.Tensor[] };
+    });
+    this.transformState = state;
+    return { grads: out.list, skip };
+  }
+
+  /** The transform's current state (plain data), or undefined before the first step / without a transform. */
+  get transformStateValue(): unknown {
+    return this.transformState;
   }
 
   /** The last step's statistics as device tensors (owned by the optimizer; do not dispose). */
@@ -383,12 +444,24 @@ export class ClippedOptimizer extends tf.Optimizer {
     return this.inner.computeGradients(f, varList);
   }
 
+  /** The inner optimizer's weights, plus the transform's state (as UTF-8 JSON bytes) when there is one. */
   override async getWeights(): Promise<NamedTensor[]> {
-    return this.inner.getWeights();
+    const weights = await this.inner.getWeights();
+    if (this.options.transform != null && this.transformState !== undefined) {
+      const bytes = new TextEncoder().encode(serializeState(this.transformState));
+      weights.push({ name: TRANSFORM_STATE_WEIGHT, tensor: tf.tensor1d(Array.from(bytes), 'int32') });
+    }
+    return weights;
   }
 
+  /** Restores the inner optimizer's weights and, when present, the transform's state. */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    await this.inner.setWeights(weightValues);
+    const mine = weightValues.find((w) => w.name === TRANSFORM_STATE_WEIGHT);
+    if (mine != null) {
+      const bytes = Uint8Array.from(await mine.tensor.data());
+      this.transformState = deserializeState(new TextDecoder().decode(bytes));
+    }
+    await this.inner.setWeights(weightValues.filter((w) => w.name !== TRANSFORM_STATE_WEIGHT));
   }
 
   override async saveIterations(): Promise<NamedTensor> {
@@ -412,6 +485,8 @@ export class ClippedOptimizer extends tf.Optimizer {
       clipvalue: this.options.clipvalue,
       globalClipnorm: this.options.globalClipnorm,
       nonFinite: this.options.nonFinite,
+      transform: (this.options.transformSpec ?? null) as unknown as tf.serialization.ConfigDictValue,
+      transformSaveable: this.options.transform == null || this.options.transformSpec != null,
     };
   }
 
@@ -438,10 +513,23 @@ export class ClippedOptimizer extends tf.Optimizer {
       clipvalue: (config.clipvalue as number | null) ?? null,
       globalClipnorm: (config.globalClipnorm as number | null) ?? null,
       nonFinite: (config.nonFinite as ClippingOptions['nonFinite']) ?? 'propagate',
+      transform: (config.transform as unknown as TransformSpec | null) ?? null,
     };
+    if (config.transformSaveable === false) {
+      throw new ValueError(
+        'ClippedOptimizer: this model was saved with a transform given as an object, which cannot be rebuilt. ' +
+          "Pass the transform as a spec (e.g. { name: 'zClip', args: [{}] }) to withClipping so that it can be saved and loaded.",
+      );
+    }
     return new (cls as unknown as new (i: tf.Optimizer, o: ClippingOptions) => T)(inner, options);
   }
 }
+
+// tf.Optimizer defines Symbol.hasInstance by duck typing, which ClippedOptimizer would inherit
+// (every optimizer would pass `instanceof ClippedOptimizer`): check the prototype chain instead.
+Object.defineProperty(ClippedOptimizer, Symbol.hasInstance, {
+  value: (x: unknown) => x != null && Object.prototype.isPrototypeOf.call(ClippedOptimizer.prototype, x),
+});
 
 tf.serialization.registerClass(ClippedOptimizer);
 
@@ -514,6 +602,13 @@ export async function readStepStats(s: StepStatsTensors): Promise<StepStats> {
  * model.compile({ optimizer: withClipping(tf.train.adam(0.01), { clipnorm: 1 }), loss: 'meanSquaredError' });
  * ```
  */
-export function withClipping(optimizer: tf.Optimizer, options: ClippingOptions = {}): ClippedOptimizer {
-  return new ClippedOptimizer(optimizer, options);
+export function withClipping(
+  optimizer: tf.Optimizer,
+  options: ClippingOptions | GradientTransformation<any> = {},
+): ClippedOptimizer {
+  const o = options as GradientTransformation<any>;
+  if (o != null && typeof o.init === 'function' && typeof o.update === 'function') {
+    return new ClippedOptimizer(optimizer, { transform: o });
+  }
+  return new ClippedOptimizer(optimizer, options as ClippingOptions);
 }

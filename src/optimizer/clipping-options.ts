@@ -1,6 +1,8 @@
 /** Options of the optimizer wrapper, and their validation (at construction, never mid-training). */
 import { ValueError, checkOneOf, isFiniteNumber, received } from '../errors.js';
 import type { KerasClipOptions } from '../core/keras-clip-gradients.js';
+import type { GradientTransformation } from '../transforms/types.js';
+import { fromSpec, isTransformSpec, type TransformSpec } from '../transforms/from-spec.js';
 
 /** What to do with a step whose gradient norm is NaN or infinite. */
 export type NonFinitePolicy = 'propagate' | 'error' | 'skip';
@@ -19,6 +21,13 @@ export interface ClippingOptions extends KerasClipOptions {
    * `'error'` and `'skip'` read one scalar per step on the host.
    */
   nonFinite?: NonFinitePolicy;
+  /**
+   * A gradient transformation (from `transforms`, e.g. `transforms.zClip()` or a `chain`) applied
+   * instead of the Keras options, with the variables' current values as `params`. Give it as a
+   * spec (`{ name: 'zClip', args: [{ zThresh: 2.5 }] }`) to make the wrapper saveable with
+   * `includeOptimizer`.
+   */
+  transform?: GradientTransformation<any> | TransformSpec | null;
 }
 
 /** Validated, normalised options. */
@@ -27,9 +36,17 @@ export interface ResolvedClippingOptions {
   clipvalue: number | null;
   globalClipnorm: number | null;
   nonFinite: NonFinitePolicy;
+  /** The transform to apply (built from `transformSpec` when one was given). */
+  transform: GradientTransformation<any> | null;
+  /** The spec the transform was built from, or null (then the wrapper cannot be saved with it). */
+  transformSpec: TransformSpec | null;
 }
 
-const KNOWN = new Set(['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite']);
+const KNOWN = new Set(['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform']);
+
+function isTransform(x: unknown): x is GradientTransformation<any> {
+  return x != null && typeof x === 'object' && typeof (x as GradientTransformation).init === 'function' && typeof (x as GradientTransformation).update === 'function';
+}
 
 /**
  * Validates clipping options with Keras's rules: at most one of `clipnorm`, `clipvalue`,
@@ -61,5 +78,21 @@ export function resolveClippingOptions(options: ClippingOptions | null | undefin
   }
   const nonFinite = o.nonFinite ?? 'propagate';
   checkOneOf('nonFinite', nonFinite, NON_FINITE_POLICIES);
-  return { clipnorm, clipvalue, globalClipnorm, nonFinite };
+  let transform: GradientTransformation<any> | null = null;
+  let transformSpec: TransformSpec | null = null;
+  if (o.transform != null) {
+    if (set > 0) {
+      throw new ValueError(
+        `\`transform\` cannot be combined with \`clipnorm\`, \`clipvalue\` or \`globalClipnorm\`; compose them with transforms.chain(...). ${received({ clipnorm, clipvalue, globalClipnorm })}`,
+      );
+    }
+    if (isTransform(o.transform)) transform = o.transform;
+    else if (isTransformSpec(o.transform)) {
+      transformSpec = JSON.parse(JSON.stringify(o.transform)) as TransformSpec;
+      transform = fromSpec(transformSpec);
+    } else {
+      throw new ValueError(`\`transform\` must be a gradient transformation ({ init, update }) or a spec ({ name, args }). ${received({ transform: o.transform })}`);
+    }
+  }
+  return { clipnorm, clipvalue, globalClipnorm, nonFinite, transform, transformSpec };
 }

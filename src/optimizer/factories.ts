@@ -16,7 +16,7 @@ import { ValueError, check, checkPositive, formatValue, isFiniteNumber } from '.
 import { resolveClippingOptions, type ClippingOptions } from './clipping-options.js';
 import { ClippedOptimizer } from './clipped-optimizer.js';
 
-const CLIP_KEYS = ['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite'] as const;
+const CLIP_KEYS = ['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform'] as const;
 
 function split<T extends object>(fn: string, options: T & ClippingOptions, ownKeys: readonly string[]): ClippingOptions {
   if (options == null || typeof options !== 'object') {
