@@ -74,5 +74,37 @@ export {
   type UpdateFreq,
 } from './monitoring/index.js';
 
+export {
+  registerWasmTrainingFixes,
+  unregisterWasmTrainingFixes,
+  wasmTrainingFixesRegistered,
+  WASM_TRAINING_FIX_KERNELS,
+  type WasmTrainingFixKernel,
+  type WasmTrainingFixesOptions,
+} from './kernels/index.js';
+
+/** The article's networks, with seeded initializers. */
+export {
+  regressionMlp,
+  mnistMlp,
+  cifarCnn,
+  addingRnn,
+  addingLstm,
+  sparseSoftmaxCrossEntropy,
+  softmaxCrossEntropyFromLogits,
+  type RegressionMlpOptions,
+  type MnistMlpOptions,
+  type CifarCnnOptions,
+  type AddingModelOptions,
+} from './models/index.js';
+
+/** Seeded data generators exact to scikit-learn/numpy (file loaders are in `gradclip/node`). */
+export { RandomState, checkRandomState, type Seed } from './datasets/random-state.js';
+export { makeRegression, type MakeRegressionOptions, type RegressionData } from './datasets/make-regression.js';
+export { trainTestSplit, trainTestSplitIndices, splitSizes, type TrainTestSplitOptions, type SplitIndices, type SplitPairs } from './datasets/train-test-split.js';
+export { explodingVariant, type ExplodingVariantOptions } from './datasets/exploding-variant.js';
+export { standardize, type StandardizeResult } from './datasets/standardize.js';
+export { addingProblem, type AddingProblemOptions, type AddingProblemData } from './datasets/adding-problem.js';
+
 /** Composable gradient transformations in the style of optax (AGC, AutoClip, ZClip, skip rules). */
 export * as transforms from './transforms/index.js';

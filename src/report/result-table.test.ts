@@ -1,0 +1,31 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderCsv, renderMarkdownTable, renderTextTable } from './result-table.js';
+import { fakeStudy } from './testing/fixtures.js';
+
+describe('result tables', () => {
+  const runs = fakeStudy().runs;
+
+  it('markdown: a header, a separator and one row per run', () => {
+    const lines = renderMarkdownTable(runs).trimEnd().split('\n');
+    assert.equal(lines.length, 2 + runs.length);
+    assert.match(lines[0], /^\| group \| configuration \| optimizer \| clip \|/);
+    assert.match(lines[1], /^\|---\|---\|/);
+    assert.match(lines.find((l) => l.includes('normal-sgd-none')) ?? '', /\| 9 \(Infinity\) \|/);
+  });
+
+  it('CSV: raw numbers, empty cells for non-finite values, quoted when needed', () => {
+    const lines = renderCsv(runs).trimEnd().split('\n');
+    assert.equal(lines.length, 1 + runs.length);
+    assert.equal(lines[0].split(',').length, 17);
+    const sgd = lines.find((l) => l.includes('normal-sgd-none')) as string;
+    assert.match(sgd, /,9,Infinity,/);
+    assert.match(sgd, /sgd,0.01,none,1,5,,,,/);
+  });
+
+  it('text: groups as headings, NaN printed', () => {
+    const t = renderTextTable(runs);
+    assert.match(t, /^-- unscaled data · SGD lr 0.01/m);
+    assert.match(t, /normal-sgd-none .* NaN/);
+  });
+});
