@@ -7,6 +7,10 @@
  *
  * Sizes: (a) 1M params in 10 tensors, (b) 10M in 100, (c) 10M in 1000, (d) 100M in 100 (400 MB per
  * copy). `--quick` = sizes a,b and 3 rounds.
+ *
+ *   npm run bench -- --steps [--quick] [--rounds N] [--steps-per-round K] [--networks …]
+ *
+ * runs the training-step overhead benchmark instead (bench/step-overhead.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -200,4 +204,10 @@ async function main(): Promise<void> {
   torch?.close();
 }
 
-await main();
+if (process.argv.includes('--steps')) {
+  // training-step overhead of the optimizer wrapper instead (bench/step-overhead.ts)
+  const { stepOverhead } = await import('./step-overhead.js');
+  await stepOverhead();
+} else {
+  await main();
+}

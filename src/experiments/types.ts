@@ -2,6 +2,7 @@
  * Experiments as data: the spec of one training run and the plain-JSON result it produces.
  * Types only (no tfjs), so `report/` can import them.
  */
+import type { TransformSpec } from '../transforms/from-spec.js';
 
 /** Backends a run may ask for. */
 export type BackendName = 'wasm' | 'cpu';
@@ -26,13 +27,16 @@ export interface OptimizerSpec {
 
 /**
  * Gradient clipping of a run, in the wrapper's vocabulary: at most one of `clipnorm` (Keras,
- * per tensor), `clipvalue` (Keras / PyTorch `clip_grad_value_`) and `globalClipnorm` (Keras
- * `global_clipnorm`, PyTorch `clip_grad_norm_`). `{}` means no clipping.
+ * per tensor), `clipvalue` (Keras / PyTorch `clip_grad_value_`), `globalClipnorm` (Keras
+ * `global_clipnorm`, PyTorch `clip_grad_norm_`) and `transform` (a gradient transformation given
+ * as a spec, e.g. `{ name: 'zClip', args: [{}] }`, so that the setting stays plain JSON). `{}`
+ * means no clipping.
  */
 export interface ClipSetting {
   clipnorm?: number;
   clipvalue?: number;
   globalClipnorm?: number;
+  transform?: TransformSpec;
 }
 
 /** The article's regression data (`make_regression` + `train_test_split`), optionally made to explode or standardized. */

@@ -35,7 +35,8 @@ export function addingLstm(options: AddingModelOptions): tf.Sequential {
         recurrentInitializer: init.recurrent(0),
         unitForgetBias: true,
       }),
-      tf.layers.dense({ units: 1, kernelInitializer: init.kernel(1) }),
+      // Named `head` so that AGC can exclude the final layer by name (`--clip agc=…`, excludeNames ['head/']).
+      tf.layers.dense({ units: 1, kernelInitializer: init.kernel(1), name: 'head' }),
     ],
   });
 }

@@ -44,7 +44,8 @@ export function addingRnn(options: AddingModelOptions): tf.Sequential {
         kernelInitializer: init.kernel(0),
         recurrentInitializer: init.recurrent(0),
       }),
-      tf.layers.dense({ units: 1, kernelInitializer: init.kernel(1) }),
+      // Named `head` so that AGC can exclude the final layer by name (`--clip agc=…`, excludeNames ['head/']).
+      tf.layers.dense({ units: 1, kernelInitializer: init.kernel(1), name: 'head' }),
     ],
   });
 }

@@ -40,7 +40,8 @@ export function cifarCnn(options: CifarCnnOptions = {}): tf.Sequential {
       tf.layers.flatten(),
       tf.layers.dense({ units: 120, activation: 'relu', kernelInitializer: init.kernel(2) }),
       tf.layers.dense({ units: 84, activation: 'relu', kernelInitializer: init.kernel(3) }),
-      tf.layers.dense({ units: 10, kernelInitializer: init.kernel(4) }),
+      // Named `head` so that AGC can exclude the final layer by name (`--clip agc=…`, excludeNames ['head/']).
+      tf.layers.dense({ units: 10, kernelInitializer: init.kernel(4), name: 'head' }),
     ],
   });
 }

@@ -31,7 +31,8 @@ export function mnistMlp(options: MnistMlpOptions = {}): tf.Sequential {
     layers: [
       tf.layers.flatten({ inputShape: [28, 28] }),
       tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init.kernel(0) }),
-      tf.layers.dense({ units: 10, kernelInitializer: init.kernel(1) }),
+      // Named `head` so that AGC can exclude the final layer by name (`--clip agc=…`, excludeNames ['head/']).
+      tf.layers.dense({ units: 10, kernelInitializer: init.kernel(1), name: 'head' }),
     ],
   });
 }

@@ -36,7 +36,8 @@ export function regressionMlp(options: RegressionMlpOptions = {}): tf.Sequential
     name: 'regression_mlp',
     layers: [
       tf.layers.dense({ units, inputDim, activation: 'relu', kernelInitializer: init.kernel(0) }),
-      tf.layers.dense({ units: 1, activation: 'linear', kernelInitializer: init.kernel(1) }),
+      // Named `head` so that AGC can exclude the final layer by name (`--clip agc=…`, excludeNames ['head/']).
+      tf.layers.dense({ units: 1, activation: 'linear', kernelInitializer: init.kernel(1), name: 'head' }),
     ],
   });
 }

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describeBackends } from '../../test/helpers/backends.js';
 import { ValueError } from '../errors.js';
 import { adaptiveGradClip } from './adaptive-grad-clip.js';
+import { fromSpec } from './from-spec.js';
 import { unitwiseAxes, unitwiseNorm } from './unitwise-norm.js';
 
 const f32 = (m: number) => fc.float({ min: Math.fround(-m), max: Math.fround(m), noNaN: true, noDefaultInfinity: true });
@@ -115,6 +116,35 @@ describeBackends('adaptiveGradClip', () => {
     const body = await r.grads['body/kernel'].data();
     colNorms(body, 3, 2).forEach((n) => assert.ok(Math.abs(n - 0.01 * Math.sqrt(3)) < 1e-6));
     tf.dispose([...Object.values(grads), ...Object.values(params), ...Object.values(r.grads)]);
+  });
+
+  it('excludeNames (data, so a spec can carry it) leaves variables whose name contains an entry unchanged', async () => {
+    // tf.layers names a layer's variables `head/kernel`, `head/bias`, and `head/kernel_1`, … in later models.
+    const names = ['body/kernel', 'body/bias', 'head/kernel_1', 'head/bias_1', 'other/kernel'];
+    const shapes: Record<string, number[]> = { 'body/kernel': [3, 2], 'body/bias': [2], 'head/kernel_1': [2, 2], 'head/bias_1': [2], 'other/kernel': [2, 2] };
+    const grads = Object.fromEntries(names.map((n) => [n, tf.fill(shapes[n], 10)]));
+    const params = Object.fromEntries(names.map((n) => [n, tf.ones(shapes[n])]));
+    const viaSpec = fromSpec({ name: 'adaptiveGradClip', args: [0.01, { excludeNames: ['head/', 'other/kernel'] }] });
+    const direct = adaptiveGradClip(0.01, { excludeNames: ['head/'], exclude: (name) => name === 'other/kernel' });
+    for (const agc of [viaSpec, direct]) {
+      const r = agc.update(grads, agc.init(), params);
+      for (const n of ['head/kernel_1', 'head/bias_1', 'other/kernel']) {
+        assert.ok((await r.grads[n].data()).every((v) => v === 10), `${n} is excluded`);
+      }
+      colNorms(await r.grads['body/kernel'].data(), 3, 2).forEach((n) => assert.ok(Math.abs(n - 0.01 * Math.sqrt(3)) < 1e-6));
+      assert.ok(Math.abs(Math.hypot(...(await r.grads['body/bias'].data())) - 0.01 * Math.sqrt(2)) < 1e-6);
+      tf.dispose(Object.values(r.grads));
+    }
+    // Excluding nothing clips every variable.
+    const none = adaptiveGradClip(0.01, { excludeNames: [] }).update(grads, {}, params);
+    assert.ok((await none.grads['head/bias_1'].data()).every((v) => v < 1));
+    tf.dispose([...Object.values(grads), ...Object.values(params), ...Object.values(none.grads)]);
+  });
+
+  it('rejects excludeNames that is not an array of non-empty strings, with the value received', () => {
+    assert.throws(() => adaptiveGradClip(0.01, { excludeNames: 'head/' as never }), /`excludeNames` must be an array of non-empty strings. Received: excludeNames="head\/"/);
+    assert.throws(() => adaptiveGradClip(0.01, { excludeNames: [''] }), /`excludeNames` must be an array of non-empty strings/);
+    assert.throws(() => fromSpec({ name: 'adaptiveGradClip', args: [0.01, { excludeNames: [1] }] }), /`excludeNames` must be an array of non-empty strings. Received: excludeNames=\[1\]/);
   });
 
   it('eps lets zero-initialised parameters move by clipping·eps', async () => {

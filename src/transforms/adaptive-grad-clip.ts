@@ -33,13 +33,21 @@ export interface AdaptiveGradClipOptions {
    * (`(name) => name.startsWith('dense_Dense3/')`). Their gradients pass through unchanged.
    */
   exclude?: (name: string, shape: readonly number[]) => boolean;
+  /**
+   * Variables to leave unclipped, as data (so that a `{ name: 'adaptiveGradClip', args }` spec can
+   * carry it): a variable is excluded when its name **contains** one of these strings (an exact
+   * name is a substring of itself). E.g. `['head/']` for a final layer named `head`, whose
+   * variables tf.layers names `head/kernel`, `head/bias` (and `head/kernel_1`, … in later models).
+   * Combined with `exclude` by "or".
+   */
+  excludeNames?: readonly string[];
 }
 
 /** `adaptiveGradClip` has no state. */
 export type AdaptiveGradClipState = Record<string, never>;
 
 const DIV_EPS = 1e-6;
-const OPTION_KEYS = ['eps', 'axis', 'axes', 'exclude'] as const;
+const OPTION_KEYS = ['eps', 'axis', 'axes', 'exclude', 'excludeNames'] as const;
 
 /**
  * Adaptive gradient clipping (AGC), unit-wise, with optax's exact arithmetic:
@@ -54,7 +62,8 @@ const OPTION_KEYS = ['eps', 'axis', 'axes', 'exclude'] as const;
  * of the official JAX code (and differ from PyTorch's `[out, in]`): Dense kernel `[in, out]` →
  * axis 0, Conv kernel `HWIO` → axes 0..2, Conv3D → 0..3, biases/vectors (anything whose
  * `squeeze` has rank <= 1, including `[1, n]`) → the whole tensor. Use `axes` for
- * Conv2DTranspose (`[h, w, out, in]` → `[0, 1, 3]`), and `exclude` for the final layer.
+ * Conv2DTranspose (`[h, w, out, in]` → `[0, 1, 3]`), and `exclude` (a function) or `excludeNames`
+ * (substrings of variable names, as data) for the final layer.
  *
  * `params` are required (the current parameter values, same form as `grads`).
  *
@@ -67,7 +76,7 @@ const OPTION_KEYS = ['eps', 'axis', 'axes', 'exclude'] as const;
  *
  * @param clipping The largest allowed ratio of unit gradient norm to unit parameter norm, a
  *   number >= 0 (NFNet: 0.01 at batch size 4096; larger for smaller batches).
- * @param options `eps` (default 1e-3), `axis`, `axes`, `exclude` (see {@link AdaptiveGradClipOptions}).
+ * @param options `eps` (default 1e-3), `axis`, `axes`, `exclude`, `excludeNames` (see {@link AdaptiveGradClipOptions}).
  * @returns A stateless {@link GradientTransformation} that requires `params`.
  * @throws ValueError for bad arguments; at `update`, for missing `params`, a rank above 5 with no
  *   axes given, or out-of-range axes.
@@ -92,7 +101,7 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
   checkKnownKeys('adaptiveGradClip', options, OPTION_KEYS);
   const eps = options.eps ?? 1e-3;
   checkNonNegativeOrInf('eps', eps);
-  const { axis, axes, exclude } = options;
+  const { axis, axes, exclude, excludeNames } = options;
   if (axis != null) {
     check(
       typeof axis === 'number' ? Number.isInteger(axis) : Array.isArray(axis) && axis.every((a) => Number.isInteger(a)),
@@ -103,6 +112,15 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
   }
   check(axes == null || typeof axes === 'function' || (typeof axes === 'object' && !Array.isArray(axes)), 'axes', 'a record { name: axes } or a function (name, shape) => axes', axes);
   check(exclude == null || typeof exclude === 'function', 'exclude', 'a function (name, shape) => boolean', exclude);
+  check(
+    excludeNames == null || (Array.isArray(excludeNames) && excludeNames.every((n) => typeof n === 'string' && n.length > 0)),
+    'excludeNames',
+    'an array of non-empty strings',
+    excludeNames,
+  );
+  const excludedNames = [...(excludeNames ?? [])];
+  const isExcluded = (name: string, shape: readonly number[]): boolean =>
+    excludedNames.some((n) => name.includes(n)) || exclude?.(name, shape) === true;
 
   const axesFor = (name: string, shape: readonly number[]): Axes | null | undefined => {
     if (axes == null) return axis;
@@ -119,7 +137,7 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
       const plan = flat.list.map((g, i) => {
         if (g == null) return null;
         const name = flat.names[i];
-        if (exclude?.(name, g.shape) === true) return 'exclude' as const;
+        if (isExcluded(name, g.shape)) return 'exclude' as const;
         const ax = axesFor(name, g.shape);
         if (ax != null && typeof ax !== 'number' && !Array.isArray(ax)) {
           throw new ValueError(`\`axes\` must give an integer or an array of integers for ${formatValue(name)}. Received: axes[${formatValue(name)}]=${formatValue(ax)}`);

@@ -18,7 +18,8 @@ import { skipOnSpike } from './skip-on-spike.js';
 /**
  * A transform as data: the factory's name and its arguments. Nested transforms (`chain`'s
  * arguments, `applyIfFinite`'s first argument) are specs too. Options holding functions (AGC's
- * `exclude` or `axes` as a function) cannot be written as data.
+ * `exclude` or `axes` as a function) cannot be written as data; use AGC's `excludeNames` (and
+ * `axes` as a record) instead, e.g. `{ name: 'adaptiveGradClip', args: [0.01, { excludeNames: ['head/'] }] }`.
  */
 export interface TransformSpec {
   name: TransformName;
