@@ -12,7 +12,7 @@ import { BACKEND_NAMES, OPTIMIZER_NAMES, type BackendName, type ExperimentSpec, 
 /** Datasets `gradclip run --dataset` accepts. */
 export const RUN_DATASETS = ['regression', 'regression-exploding', 'mnist', 'cnn', 'rnn', 'lstm'] as const;
 /** Study sets `gradclip study` accepts. */
-export const STUDY_SETS = ['regression', 'mnist', 'cnn', 'rnn', 'all'] as const;
+export const STUDY_SETS = ['regression', 'mnist', 'cnn', 'rnn', 'adaptive', 'all'] as const;
 
 /** A bad flag or argument: printed as one line, exit code 1. */
 class UsageError extends Error {
@@ -70,12 +70,17 @@ async function writeOutputs(study: StudyResult, outDir: string, stem: string): P
 }
 
 async function printStudy(study: StudyResult, files: { json: string; html: string }, logdir: string | null): Promise<void> {
-  const { renderTextTable, evaluateClaims } = await import('../report/index.js');
+  const { renderTextTable, evaluateClaims, summarizeAdaptive } = await import('../report/index.js');
   write(`\n${renderTextTable(study.runs)}\n`);
   for (const n of study.notes) write(`note: ${n}\n`);
-  if (study.runs.some((r) => r.spec.data.kind === 'regression')) {
+  if (study.runs.some((r) => r.spec.data.kind === 'regression' && r.spec.clip.transform == null)) {
     write('\nArticle claims:\n');
     for (const c of evaluateClaims(study.runs)) write(`  [${c.verdict}] ${c.quote}\n`);
+  }
+  const adaptive = summarizeAdaptive(study.runs);
+  if (adaptive.length > 0) {
+    write('\nAdaptive clipping (lowest final val loss first):\n');
+    for (const a of adaptive) write(`  ${a.text}\n`);
   }
   write(`\nresults: ${files.json}\nreport:  ${files.html}\n`);
   if (logdir) write(`TensorBoard: tensorboard --logdir ${logdir}\n`);
@@ -223,7 +228,12 @@ export function buildProgram(): Command {
       .command('run')
       .description('run one configuration given by flags')
       .addOption(new Option('--dataset <name>', 'dataset and network').choices(RUN_DATASETS).default('regression'))
-      .option('--clip <setting>', "none | value=V | norm=N (Keras clipnorm, per tensor) | global-norm=N (PyTorch clip_grad_norm_)", 'none')
+      .option(
+        '--clip <setting>',
+        'none | value=V | norm=N (Keras clipnorm, per tensor) | global-norm=N (PyTorch clip_grad_norm_) | ' +
+          'agc=L (adaptive gradient clipping, final layer excluded) | autoclip[=P] (percentile, default 10) | zclip[=Z] (z threshold, default 2.5)',
+        'none',
+      )
       .addOption(new Option('--optimizer <name>', 'optimizer (default: the study set\'s)').choices(OPTIMIZER_NAMES))
       .option('--lr <rate>', 'learning rate')
       .option('--momentum <m>', 'momentum (optimizer momentum)')

@@ -22,6 +22,49 @@ describe('parseClip / formatClip', () => {
   });
 
   it('rejects unknown forms with the accepted syntax', () => {
-    assert.throws(() => parseClip('clipnorm=1'), /must be one of 'none', 'value=V', 'norm=N', 'global-norm=N'. Received: "clipnorm=1"/);
+    assert.throws(
+      () => parseClip('clipnorm=1'),
+      { message: "must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip[=P]', 'zclip[=Z]'. Received: \"clipnorm=1\"" },
+    );
+    assert.throws(() => parseClip('agc=0.1=2'), /agc must be a finite number > 0 \(the clipping factor λ\). Received: agc=0.1=2/);
+  });
+
+  it('parses the adaptive methods into transform specs (AGC without the final layer `head`)', () => {
+    assert.deepEqual(parseClip('agc=0.01'), { transform: { name: 'adaptiveGradClip', args: [0.01, { excludeNames: ['head/'] }] } });
+    assert.deepEqual(parseClip('autoclip=10'), { transform: { name: 'autoClip', args: [{ percentile: 10 }] } });
+    assert.deepEqual(parseClip('autoclip'), { transform: { name: 'autoClip', args: [{}] } });
+    assert.deepEqual(parseClip('zclip'), { transform: { name: 'zClip', args: [{}] } });
+    assert.deepEqual(parseClip(' zclip=2.5 '), { transform: { name: 'zClip', args: [{ zThresh: 2.5 }] } });
+    assert.deepEqual(parseClip('autoclip=0'), { transform: { name: 'autoClip', args: [{ percentile: 0 }] } });
+  });
+
+  it('round-trips the adaptive forms through formatClip, and through JSON', () => {
+    for (const s of ['agc=0.01', 'agc=0.16', 'autoclip', 'autoclip=10', 'autoclip=100', 'zclip', 'zclip=2.5', 'zclip=3']) {
+      assert.equal(formatClip(parseClip(s)), s);
+      assert.equal(formatClip(JSON.parse(JSON.stringify(parseClip(s)))), s);
+    }
+  });
+
+  it('prints a transform spec with no --clip form as name(args)', () => {
+    assert.equal(formatClip({ transform: { name: 'adaptiveGradClip', args: [0.01] } }), 'adaptiveGradClip(0.01)');
+    assert.equal(formatClip({ transform: { name: 'zClip', args: [{ zThresh: 2, alpha: 0.9 }] } }), 'zClip({"zThresh":2,"alpha":0.9})');
+    assert.equal(formatClip({ transform: { name: 'zeroNans' } }), 'zeroNans()');
+  });
+
+  it('names the method, the rule and the value for bad adaptive settings', () => {
+    const cases: [string, string][] = [
+      ['agc=-1', 'agc must be a finite number > 0 (the clipping factor λ). Received: agc=-1'],
+      ['agc=0', 'agc must be a finite number > 0 (the clipping factor λ). Received: agc=0'],
+      ['agc=', 'agc must be a finite number > 0 (the clipping factor λ). Received: agc='],
+      ['agc', 'agc must be a finite number > 0 (the clipping factor λ), e.g. agc=0.01. Received: agc'],
+      ['autoclip=150', 'autoclip must be a percentile in [0, 100]. Received: autoclip=150'],
+      ['autoclip=-5', 'autoclip must be a percentile in [0, 100]. Received: autoclip=-5'],
+      ['autoclip=ten', 'autoclip must be a percentile in [0, 100]. Received: autoclip=ten'],
+      ['zclip=0', 'zclip must be a finite number > 0 (the z-score threshold). Received: zclip=0'],
+      ['zclip=Infinity', 'zclip must be a finite number > 0 (the z-score threshold). Received: zclip=Infinity'],
+    ];
+    for (const [s, message] of cases) {
+      assert.throws(() => parseClip(s), (e: Error) => e.name === 'ValueError' && e.message === message && !e.message.includes('\n'), s);
+    }
   });
 });

@@ -1,13 +1,13 @@
 /** The default study sets: the article's experiments as lists of {@link ExperimentSpec}s. */
 import { checkOneOf } from '../errors.js';
-import { formatClip } from './clip-setting.js';
+import { formatClip, parseClip } from './clip-setting.js';
 import type { BackendName, ClipSetting, DataSpec, ExperimentSpec, ModelName, OptimizerSpec } from './types.js';
 
 /** Names of the study sets. */
-export type StudyName = 'regression' | 'mnist' | 'cnn' | 'rnn';
+export type StudyName = 'regression' | 'mnist' | 'cnn' | 'rnn' | 'adaptive';
 
 /** The study sets, in the order `all` runs them. */
-export const STUDY_NAMES: readonly StudyName[] = ['regression', 'mnist', 'cnn', 'rnn'];
+export const STUDY_NAMES: readonly StudyName[] = ['regression', 'mnist', 'cnn', 'rnn', 'adaptive'];
 
 /** Options of {@link studySpecs}. */
 export interface StudyOptions {
@@ -66,6 +66,11 @@ function runs(prefix: string, group: string, base: Base, clips: ClipSetting[], o
  *   LSTM(32) (1000 / 300, 3 epochs), SGD lr 0.1, batch 32, with and without `globalClipnorm: 1`.
  *   Without clipping the SimpleRNN's gradient norm explodes (≈1e18) and its loss goes NaN within
  *   the first epoch; the LSTM's does not.
+ * - `adaptive`: no clipping vs a fixed global norm vs the adaptive methods — AGC (`agc=0.01`,
+ *   final layer excluded), AutoClip (`autoclip=10`) and ZClip (`zclip`, the reference defaults) —
+ *   on the `rnn` set's SimpleRNN (exploding setting: SGD lr 0.1, 10 epochs; fixed
+ *   `globalClipnorm: 1`) and on the `cnn` set's CNN (SGD lr 0.001 momentum 0.9, batch 4, 2 epochs;
+ *   fixed `globalClipnorm: 2`), with the same data as those sets.
  *
  * @param name - the set.
  * @param options - `quick`, `epochs`, `seed` (default 65), `backend` (default wasm), `dataDir`.
@@ -140,6 +145,40 @@ export function studySpecs(name: StudyName, options: StudyOptions = {}): Experim
       };
       const group = o.dataDir ? 'CIFAR-10 CNN · SGD momentum (article)' : 'CIFAR-like CNN · SGD momentum (article, synthetic data)';
       return runs('cnn-sgd', group, base, [{ clipvalue: 1 }, { globalClipnorm: 2 }, {}], o);
+    }
+    case 'adaptive': {
+      // The thresholds come from the methods' papers, not from tuning on these tasks:
+      // - AGC λ = 0.01: the NFNet value (Brock et al. 2021, https://arxiv.org/abs/2102.06171), tuned
+      //   there at batch size 4096. The paper reports that smaller batches tolerate larger λ, so at
+      //   batch 4 / 32 this is the conservative (strong-clipping) end. The final layer (`head`) is
+      //   excluded, as in the NFNet reference.
+      // - AutoClip p = 10: the percentile Seetharaman et al. 2020 recommend
+      //   (https://arxiv.org/abs/2007.14469).
+      // - ZClip: the reference class's defaults (Kumar et al. 2025, https://arxiv.org/abs/2504.02507):
+      //   alpha 0.97, zThresh 2.5, warmup 25 steps, and its fixed ceiling maxGradNorm 1.0.
+      // - The fixed global norm is the one of the `rnn` (1) and `cnn` (2) sets.
+      const adaptive = ['agc=0.01', 'autoclip=10', 'zclip'].map(parseClip);
+      const T = q ? 10 : 50;
+      const rnnData: DataSpec = { kind: 'adding', nTrain: q ? 64 : 2000, nTest: q ? 32 : 500, seqLength: T };
+      const n = q ? { nTrain: 40, nTest: 20 } : o.dataDir ? { nTrain: 10000, nTest: 2000 } : { nTrain: 2000, nTest: 500 };
+      const cnn: Base = {
+        data: { kind: 'cifar', dir: o.dataDir, ...n },
+        model: 'cifar-cnn',
+        optimizer: { name: 'momentum', learningRate: 0.001, momentum: 0.9 },
+        epochs: q ? 1 : 2,
+        batchSize: 4,
+      };
+      const cnnGroup = o.dataDir ? 'CIFAR-10 CNN · SGD momentum (adaptive clipping)' : 'CIFAR-like CNN · SGD momentum (adaptive clipping, synthetic data)';
+      return [
+        ...runs(
+          'adding-rnn-sgd',
+          'adding problem · SimpleRNN · SGD lr 0.1 (adaptive clipping)',
+          { data: rnnData, model: 'adding-rnn', optimizer: { name: 'sgd', learningRate: 0.1 }, epochs: q ? 1 : 10, batchSize: 32 },
+          [{}, { globalClipnorm: 1 }, ...adaptive],
+          o,
+        ),
+        ...runs('cnn-sgd', cnnGroup, cnn, [{}, { globalClipnorm: 2 }, ...adaptive], o),
+      ];
     }
     case 'rnn': {
       const T = q ? 10 : 50;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateClaims } from './claims.js';
+import { evaluateClaims, summarizeAdaptive } from './claims.js';
 import { fakeRun, fakeStudy } from './testing/fixtures.js';
 
 describe('evaluateClaims', () => {
@@ -29,5 +29,62 @@ describe('evaluateClaims', () => {
   it('NaN claim does not hold when no unclipped run diverged', () => {
     const [nan] = evaluateClaims([fakeRun('a', 'g', { variant: 'exploding', finalVal: 1 })]);
     assert.equal(nan.verdict, 'did not hold');
+  });
+
+  it('ignores runs clipped by a transform (the article tested clipnorm / clipvalue only)', () => {
+    const runs = fakeStudy().runs;
+    const before = evaluateClaims(runs);
+    // A ZClip run on the exploding data that is far better than the baseline would flip "much lower" there.
+    const z = fakeRun('exploding-adam-zclip', 'exploding data (X², y²) · Adam (article)', {
+      variant: 'exploding',
+      clip: { transform: { name: 'zClip', args: [{}] } },
+      finalVal: 1,
+    });
+    assert.deepEqual(evaluateClaims([...runs, z]), before);
+    assert.ok(evaluateClaims([z]).every((c) => c.verdict === 'not measured'));
+  });
+});
+
+describe('summarizeAdaptive', () => {
+  const G = 'adding problem · SimpleRNN';
+  const agc = { transform: { name: 'adaptiveGradClip' as const, args: [0.01, { excludeNames: ['head/'] }] } };
+  const zclip = { transform: { name: 'zClip' as const, args: [{}] } };
+
+  it('ranks the runs of each group with a transform run by final val loss, non-finite last, and says whether the unclipped run diverged', () => {
+    const runs = [
+      fakeRun('none', G, { optimizer: 'sgd', finalVal: 0, nanAt: 34 }),
+      fakeRun('global-norm-1', G, { optimizer: 'sgd', clip: { globalClipnorm: 1 }, finalVal: 0.2 }),
+      fakeRun('agc', G, { optimizer: 'sgd', clip: agc, finalVal: 0.1 }),
+      fakeRun('zclip', G, { optimizer: 'sgd', clip: zclip, finalVal: 0.3 }),
+      ...fakeStudy().runs, // groups without a transform run: not summarised
+    ];
+    const [s, ...more] = summarizeAdaptive(runs);
+    assert.equal(more.length, 0);
+    assert.equal(s.group, G);
+    assert.deepEqual(s.ranking.map((x) => x.clip), ['agc=0.01', 'global-norm=1', 'zclip', 'none']);
+    assert.equal(s.baseline?.firstNonFinite?.step, 34);
+    assert.equal(
+      s.text,
+      `${G}: lowest final val loss with agc=0.01 (0.11); then global-norm=1 0.22, zclip 0.33, none NaN (loss Infinity at step 34). ` +
+        'Without clipping the loss went Infinity at step 34.',
+    );
+  });
+
+  it('says when the unclipped run stayed finite, and when every run went non-finite', () => {
+    const finite = summarizeAdaptive([fakeRun('none', G, { finalVal: 1 }), fakeRun('zclip', G, { clip: zclip, finalVal: 2 })]);
+    assert.match(finite[0].text, /lowest final val loss with none \(1.1\); then zclip 2.2. Without clipping the loss stayed finite for all 500 steps.$/);
+    const allNan = summarizeAdaptive([fakeRun('zclip', G, { clip: zclip, finalVal: 0, nanAt: 5 })]);
+    assert.match(allNan[0].text, /every run went non-finite/);
+    assert.equal(allNan[0].baseline, null);
+    assert.deepEqual(summarizeAdaptive(fakeStudy().runs), []);
+  });
+
+  it('names the highest validation accuracy too for classification (it can differ from the lowest loss)', () => {
+    const runs = [fakeRun('none', G, { finalVal: 5 }), fakeRun('agc', G, { clip: agc, finalVal: 2 }), fakeRun('zclip', G, { clip: zclip, finalVal: 3 })];
+    runs.forEach((r, i) => {
+      r.data.task = 'classification';
+      r.finalValAccuracy = [0.18, 0.136, 0.244][i];
+    });
+    assert.match(summarizeAdaptive(runs)[0].text, /lowest final val loss with agc=0.01 \(2.2\); .* Highest val accuracy with zclip \(24.4%\)\. Without clipping/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderReport } from './render-report.js';
-import { fakeStudy } from './testing/fixtures.js';
+import { fakeRun, fakeStudy } from './testing/fixtures.js';
 
 describe('renderReport', () => {
   it('is self-contained: no scripts, stylesheets, images or URLs', async () => {
@@ -41,5 +41,18 @@ describe('renderReport', () => {
     s.notes = ['<b>&</b>'];
     const html = await renderReport(s);
     assert.match(html, /&lt;b&gt;&amp;&lt;\/b&gt;/);
+  });
+
+  it('shows the adaptive summary (and no article claims) for a study of adaptive methods', async () => {
+    const g = 'CNN (adaptive clipping)';
+    const runs = [fakeRun('cnn-none', g, { finalVal: 2 }), fakeRun('cnn-autoclip-10', g, { clip: { transform: { name: 'autoClip', args: [{ percentile: 10 }] } }, finalVal: 1 })];
+    for (const r of runs) r.spec.data = { kind: 'cifar', nTrain: 40, nTest: 20 };
+    const html = await renderReport({ ...fakeStudy(), study: 'adaptive', runs });
+    assert.match(html, /Adaptive clipping: which method ended lowest/);
+    assert.match(html, /lowest final val loss with autoclip=10/);
+    assert.match(html, /<td class="l">autoclip=10<\/td>/);
+    assert.doesNotMatch(html, /the loss becomes nan/);
+    const regression = await renderReport(fakeStudy());
+    assert.doesNotMatch(regression, /Adaptive clipping/);
   });
 });

@@ -1,6 +1,6 @@
 /** The study report: one self-contained HTML file (inline SVG plots, inline CSS, no scripts, no network). */
 import type { RunResult, StudyResult } from '../experiments/types.js';
-import { evaluateClaims, MUCH_LOWER_RATIO, type ClaimCheck } from './claims.js';
+import { evaluateClaims, MUCH_LOWER_RATIO, summarizeAdaptive, type AdaptiveSummary, type ClaimCheck } from './claims.js';
 import { gradNormChart, lossChart } from './charts.js';
 import { escapeHtml } from './format.js';
 import { RESULT_COLUMNS, resultRows } from './result-table.js';
@@ -56,9 +56,19 @@ function claimsHtml(claims: ClaimCheck[]): string {
   );
 }
 
+function adaptiveHtml(summaries: AdaptiveSummary[]): string {
+  const items = summaries.map((s) => `<li>${escapeHtml(s.text)}</li>`).join('\n');
+  return (
+    `<ul>\n${items}\n</ul>` +
+    '<p class="note">Final validation loss after the last epoch, lowest first; a run whose loss went non-finite counts as infinitely high. ' +
+    'These comparisons are not claims of the article, which tested only clipnorm and clipvalue.</p>'
+  );
+}
+
 /**
  * Renders a study as one self-contained HTML page: notes, the article's claims next to what was
- * measured (regression runs only; see {@link evaluateClaims}), the results table, and per group
+ * measured (regression runs only; see {@link evaluateClaims}), a summary of the groups that
+ * compare adaptive clipping methods (see {@link summarizeAdaptive}), the results table, and per group
  * of runs two inline-SVG plots — training/validation loss per epoch and the global gradient norm
  * before/after clipping per step, with NaN markers. No scripts, stylesheets, fonts or images are
  * loaded: the file opens offline.
@@ -72,7 +82,8 @@ function claimsHtml(claims: ClaimCheck[]): string {
  */
 export async function renderReport(study: StudyResult): Promise<string> {
   const claims = evaluateClaims(study.runs);
-  const hasRegression = study.runs.some((r) => r.spec.data.kind === 'regression');
+  const hasRegression = study.runs.some((r) => r.spec.data.kind === 'regression' && r.spec.clip.transform == null);
+  const adaptive = summarizeAdaptive(study.runs);
   const sections: string[] = [];
   for (const [group, runs] of groupsOf(study.runs)) {
     const [loss, norm] = await Promise.all([lossChart(runs, `${group}: loss per epoch`), gradNormChart(runs, `${group}: gradient norm per step`)]);
@@ -93,6 +104,7 @@ export async function renderReport(study: StudyResult): Promise<string> {
 ${study.runs.length} runs on ${escapeHtml(backends || 'no backend')}; finished ${escapeHtml(study.createdAt)}.</p>
 ${notes ? `<ul class="note">${notes}</ul>` : ''}
 ${hasRegression ? `<h2>The article's claims vs. what was measured</h2>\n${claimsHtml(claims)}` : ''}
+${adaptive.length ? `<h2>Adaptive clipping: which method ended lowest</h2>\n${adaptiveHtml(adaptive)}` : ''}
 <h2>Results</h2>
 ${tableHtml(study.runs)}
 <h2>Plots</h2>
