@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { present, type MaybeTensor } from './grad-forms.js';
 import { sumsOfSquares, totalSumOfSquares } from './sum-of-squares.js';
-import { clampPresent, scalePresent } from './fast/fast-path.js';
+import { clampPresent, fusedKerasClip, scalePresent } from './fast/fast-path.js';
 
 /** Keras 3 clipping options; at most one is set (validated by the caller). */
 export interface KerasClipOptions {
@@ -44,10 +44,22 @@ export interface ClipMeasurements {
  * NaN; `globalClipnorm` turns every gradient into NaN when the global norm is not finite;
  * `clipvalue` keeps NaN and clamps ±inf.
  *
- * Must be called inside `tf.tidy` (the caller keeps what it needs).
+ * On the cpu and wasm backends the step runs on gradclip's fused kernels (see `fusedKerasClip`):
+ * then a gradient that clipping leaves unchanged is returned as the input tensor itself, not a
+ * copy. Must be called inside `tf.tidy` (the caller keeps what it needs).
  */
 export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[] } & ClipMeasurements {
-  const xs = present(list).map((g) => g.toFloat());
+  // cpu/wasm: one fused measuring kernel (+ one scale/clamp kernel only when it changes something).
+  const fused =
+    options.clipnorm != null
+      ? fusedKerasClip(list, 'clipnorm', options.clipnorm)
+      : options.globalClipnorm != null
+        ? fusedKerasClip(list, 'global', options.globalClipnorm)
+        : options.clipvalue != null
+          ? fusedKerasClip(list, 'clipvalue', options.clipvalue)
+          : fusedKerasClip(list, 'none', 0);
+  if (fused != null) return fused;
+  const xs = present(list).map((g) => (g.dtype === 'float32' ? g : g.toFloat()));
   // One fused kernel on cpu/wasm: Σg² of every present gradient, as a [n] vector.
   const ss = sumsOfSquares(xs);
   const globalNorm = tf.sqrt(tf.sum(ss)) as tf.Scalar;
@@ -81,7 +93,8 @@ export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOption
     const grads = clampPresent(list, v);
     const out = present(grads);
     const clippedNorm = tf.sqrt(totalSumOfSquares(out)) as tf.Scalar;
-    const clipped = xs.length === 0 ? none() : (tf.any(tf.stack(xs.map((g) => tf.greater(tf.max(tf.abs(g)), v)))) as tf.Scalar);
+    // Per element, so that a NaN entry does not hide a clamped one (NaN > v is false).
+    const clipped = xs.length === 0 ? none() : (tf.any(tf.stack(xs.map((g) => tf.any(tf.greater(tf.abs(g), v))))) as tf.Scalar);
     return { grads, globalNorm, clippedNorm, clipped, ...measured };
   }
   return { grads: list, globalNorm, clippedNorm: globalNorm.clone(), clipped: none(), ...measured };

@@ -138,4 +138,36 @@
         (f32.store (local.get $dst) (f32.min (f32.max (f32.load (local.get $src)) (f32.neg (local.get $c))) (local.get $c)))
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (br $t)))))
+        (br $t))))
+  ;; max |x| over n float32 values at $p, NaN entries ignored (pmax keeps the accumulator when the
+  ;; other operand is NaN); 0 for n = 0, inf when an entry is ±inf. A clamp to [-c, c] changes an
+  ;; array exactly when this is > c.
+  (func (export "maxabs") (param $p i32) (param $n i32) (result f32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $end i32) (local $vend i32) (local $m f32) (local $a f32)
+    (local.set $m0 (v128.const f32x4 0 0 0 0)) (local.set $m1 (v128.const f32x4 0 0 0 0))
+    (local.set $m2 (v128.const f32x4 0 0 0 0)) (local.set $m3 (v128.const f32x4 0 0 0 0))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.eq (local.get $p) (local.get $vend)))
+        (local.set $m0 (f32x4.pmax (local.get $m0) (f32x4.abs (v128.load offset=0 align=4 (local.get $p)))))
+        (local.set $m1 (f32x4.pmax (local.get $m1) (f32x4.abs (v128.load offset=16 align=4 (local.get $p)))))
+        (local.set $m2 (f32x4.pmax (local.get $m2) (f32x4.abs (v128.load offset=32 align=4 (local.get $p)))))
+        (local.set $m3 (f32x4.pmax (local.get $m3) (f32x4.abs (v128.load offset=48 align=4 (local.get $p)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $v)))
+    (local.set $m0 (f32x4.pmax (f32x4.pmax (local.get $m0) (local.get $m1)) (f32x4.pmax (local.get $m2) (local.get $m3))))
+    (local.set $m (f32x4.extract_lane 0 (local.get $m0)))
+    (if (f32.gt (f32x4.extract_lane 1 (local.get $m0)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 1 (local.get $m0)))))
+    (if (f32.gt (f32x4.extract_lane 2 (local.get $m0)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 2 (local.get $m0)))))
+    (if (f32.gt (f32x4.extract_lane 3 (local.get $m0)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 3 (local.get $m0)))))
+    (block $tdone
+      (loop $t
+        (br_if $tdone (i32.eq (local.get $p) (local.get $end)))
+        (local.set $a (f32.abs (f32.load (local.get $p))))
+        (if (f32.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $t)))
+    (local.get $m)))

@@ -41,6 +41,17 @@ export function sumOfSquaresF64(x: Float32Array): number {
  */
 export function scaleInto(x: Float32Array, s: number, out: Float32Array): void {
   const n = x.length;
+  const sc = n >= 4 * CLAMP_CHUNK ? clampScratch() : null;
+  if (sc != null) {
+    // Large arrays: through the SIMD module in 64 KiB chunks (~2x the JS loop's speed).
+    for (let i = 0; i < n; i += CLAMP_CHUNK) {
+      const m = Math.min(CLAMP_CHUNK, n - i);
+      sc.heap.set(x.subarray(i, i + m));
+      sc.ex.scale(0, 0, m, s);
+      out.set(m === CLAMP_CHUNK ? sc.heap : sc.heap.subarray(0, m), i);
+    }
+    return;
+  }
   const n4 = n - (n & 3);
   for (let i = 0; i < n4; i += 4) {
     out[i] = x[i] * s;
@@ -88,4 +99,21 @@ export function clampInto(x: Float32Array, c: number, out: Float32Array): void {
     s.ex.clamp(0, 0, m, c);
     out.set(m === CLAMP_CHUNK ? s.heap : s.heap.subarray(0, m), i);
   }
+}
+
+/** `max |x[i]|` with NaN entries ignored (0 for an empty array; inf when an entry is ±inf). */
+export function maxAbs(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; ++i) {
+    const a = Math.abs(x[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/** Number of NaN or ±inf entries of `x`. */
+export function countNonFinite(x: Float32Array): number {
+  let k = 0;
+  for (let i = 0; i < x.length; ++i) if (!Number.isFinite(x[i])) k += 1;
+  return k;
 }

@@ -9,7 +9,9 @@ import { clipGradsWithNorm } from '../clip-grads-with-norm.js';
 import { getTotalNorm } from '../get-total-norm.js';
 import { globalNorm } from '../global-norm.js';
 import { sumOfSquares, sumsOfSquares, totalSumOfSquares } from '../sum-of-squares.js';
+import { kerasClipGradients, type KerasClipOptions } from '../keras-clip-gradients.js';
 import { fastPathBackend, fusedScale, setFastPathEnabled } from './fast-path.js';
+import { cpuBufferPoolBytes, releaseCpuBufferPool } from './cpu-buffer-pool.js';
 
 /** Deterministic pseudo-random float32 values in [-scale, scale]. */
 function values(n: number, seed: number, scale = 3): Float32Array {
@@ -186,6 +188,77 @@ describeBackends('fused clipping kernels', (backend) => {
     }
     setFastPathEnabled(true);
     tf.dispose(gs.filter((t) => t != null) as tf.Tensor[]);
+  });
+
+  it('the fused Keras step (GradclipKerasClipStats) agrees with the composition, NaN/inf included, and passes unchanged gradients through', () => {
+    const cases: { name: string; data: (number[] | Float32Array | null)[] }[] = [
+      { name: 'small', data: [values(30, 1, 0.01), null, values(5, 2, 0.01)] },
+      { name: 'large', data: [values(1027, 3), values(17, 4), null, values(513, 5, 40)] },
+      { name: 'inf', data: [[1, Infinity, -2], values(16, 6)] },
+      { name: 'nan', data: [[NaN, 5, 0.25], values(4, 7, 0.1), [NaN, NaN]] },
+      { name: 'zero', data: [[0, 0], [0]] },
+    ];
+    const optionsList: KerasClipOptions[] = [{}, { globalClipnorm: 1 }, { clipnorm: 1 }, { clipvalue: 0.5 }, { clipvalue: 100 }];
+    for (const c of cases) {
+      const list: (tf.Tensor | null)[] = c.data.map((d) => (d == null ? null : tf.tensor1d(d as number[])));
+      for (const o of optionsList) {
+        const label = `${c.name} ${JSON.stringify(o)}`;
+        type Read = { grads: (Float32Array | null)[]; same: boolean[]; stats: number[]; ss: Float32Array };
+        const read = (): Read => {
+          let out: Read | null = null;
+          tf.tidy(() => {
+            const r = kerasClipGradients(list, o);
+            out = {
+              grads: r.grads.map((g) => (g == null ? null : Float32Array.from(g.dataSync() as Float32Array))),
+              same: r.grads.map((g, i) => g === list[i]),
+              stats: [r.globalNorm, r.clippedNorm, r.clipped, r.nonFiniteCount].map((t) => t.dataSync()[0]),
+              ss: Float32Array.from(r.sumsOfSquares.dataSync() as Float32Array),
+            };
+          });
+          return out as unknown as Read;
+        };
+        const fast = read();
+        const slow = composed(read);
+        const near = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= 1e-6 * Math.abs(b);
+        fast.stats.forEach((v, i) => assert.ok(near(v, slow.stats[i]), `${label} stat ${i}: ${v} vs ${slow.stats[i]}`));
+        Array.from(fast.ss).forEach((v, i) => assert.ok(near(v, slow.ss[i]), `${label} ss[${i}]`));
+        fast.grads.forEach((g, i) => {
+          const h = slow.grads[i];
+          if (g == null || h == null) return assert.equal(g, h, label);
+          // The composition's float32 Σx² differs from the fused float64 one in the last bits.
+          g.forEach((v, j) => assert.ok(near(v, h[j]) || Math.abs(v - h[j]) <= 1e-6 * Math.abs(v), `${label} grad ${i}[${j}]: ${v} vs ${h[j]}`));
+        });
+        // Unchanged gradients are passed through, changed ones are new tensors.
+        const changed = fast.stats[2] !== 0 || Number.isNaN(fast.stats[0]) || !Number.isFinite(fast.stats[0]);
+        if (!changed) assert.ok(fast.same.every((x, i) => x || list[i] == null), `${label}: passed through`);
+      }
+      tf.dispose(list.filter((t): t is tf.Tensor => t != null));
+    }
+  });
+
+  it('recycles large cpu outputs only when nothing outside the backend saw them', () => {
+    if (backend !== 'cpu') return;
+    releaseCpuBufferPool();
+    const n = 20000;
+    const a = [tf.tensor1d(values(n, 11)), tf.tensor1d(values(n, 12))];
+    const b = [tf.tensor1d(values(n, 13)), tf.tensor1d(values(n, 14))];
+    const expectA = composed(() => clipGradValue(a, 1).map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+    // Disposed unseen outputs go back to the pool and are reused, with correct contents.
+    tf.dispose(clipGradValue(a, 1) as tf.Tensor[]);
+    assert.equal(cpuBufferPoolBytes(), 2 * 4 * n);
+    const again = clipGradValue(a, 1) as tf.Tensor[];
+    assert.equal(cpuBufferPoolBytes(), 0);
+    again.forEach((t, i) => assert.deepEqual(Array.from(t.dataSync()), Array.from(expectA[i])));
+    // Read data (dataSync) and slices (views on the cpu backend) keep their buffers out of the pool.
+    const read = again[0].dataSync();
+    const slice = tf.slice(again[1], 0, 10);
+    tf.dispose(again);
+    assert.equal(cpuBufferPoolBytes(), 0);
+    const other = clipGradValue(b, 1) as tf.Tensor[];
+    assert.deepEqual(Array.from(read), Array.from(expectA[0]));
+    assert.deepEqual(Array.from(slice.dataSync()), Array.from(expectA[1].subarray(0, 10)));
+    tf.dispose([...a, ...b, ...other, slice]);
+    releaseCpuBufferPool();
   });
 
   it('stays differentiable: under tf.grad the composition runs (the fused kernels have no gradient)', () => {

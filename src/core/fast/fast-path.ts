@@ -16,13 +16,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { MaybeTensor } from '../grad-forms.js';
 import {
   CLAMP_VALUE_KERNEL,
+  KERAS_CLIP_STATS_KERNEL,
   SCALE_KERNEL,
   SUMS_OF_SQUARES_KERNEL,
   SUM_OF_SQUARES_KERNEL,
   ensureFusedKernels,
   wasmKernelsFor,
   type FusedBackendName,
+  type KerasClipMode,
 } from './fused-kernels.js';
+
+export type { KerasClipMode } from './fused-kernels.js';
 
 let enabled = true;
 
@@ -142,4 +146,38 @@ export function clampPresent(list: readonly MaybeTensor[], clipValue: number): M
   if (fused == null) return list.map((g) => (g == null ? g : tf.minimum(tf.maximum(g.toFloat(), -clipValue), clipValue)));
   let k = 0;
   return list.map((t) => (t == null ? t : fused[k++]));
+}
+
+/** What {@link fusedKerasClip} returns (the fields of `kerasClipGradients`'s result). */
+export interface FusedKerasClip {
+  grads: MaybeTensor[];
+  globalNorm: tf.Scalar;
+  clippedNorm: tf.Scalar;
+  clipped: tf.Scalar;
+  nonFiniteCount: tf.Scalar;
+  sumsOfSquares: tf.Tensor1D;
+}
+
+/**
+ * A whole Keras 3 clipping step as one fused kernel (`GradclipKerasClipStats`): it measures
+ * everything (Σx² per tensor, norms, the clip flag, the non-finite count) and writes scaled or
+ * clamped gradients only when that changes them. When it would not (every scale exactly 1, or no
+ * entry outside `[-c, c]`), the present gradients of `list` are returned as they are, not
+ * copied: `g * 1` and such a clamp are the identity, bit for bit.
+ *
+ * Null when the fast path does not apply (backend, tape), when no gradient is present, or when a
+ * gradient is not float32 (the caller uses the composition). Call inside `tf.tidy`.
+ */
+export function fusedKerasClip(list: readonly MaybeTensor[], mode: KerasClipMode, c: number): FusedKerasClip | null {
+  if (fastPathBackend() == null) return null;
+  const xs = list.filter((t): t is tf.Tensor => t != null);
+  if (xs.length === 0 || xs.some((x) => x.dtype !== 'float32')) return null;
+  const out = run(KERAS_CLIP_STATS_KERNEL, xs, { mode, c: mode === 'none' ? 0 : c }) as tf.Tensor[];
+  const [sumsOfSquares, globalNorm, clippedNorm, clipped, nonFiniteCount] = out as [tf.Tensor1D, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
+  let grads: MaybeTensor[] = [...list];
+  if (out.length > 5) {
+    let k = 5;
+    grads = list.map((t) => (t == null ? t : out[k++]));
+  }
+  return { grads, globalNorm, clippedNorm, clipped, nonFiniteCount, sumsOfSquares };
 }

@@ -7,6 +7,7 @@
  * | `GradclipSumsOfSquares` | float32 tensors | float32 vector `[Σ x_0², …, Σ x_{n-1}²]` |
  * | `GradclipScale` | float32 tensors, then float32 `s` (last): a scalar, or a vector with one scale per tensor | n tensors `x_i * s` (or `x_i * s_i`) |
  * | `GradclipClampValue` | float32 tensors; attr `clipValue` | n tensors `min(max(x_i, -c), c)` |
+ * | `GradclipKerasClipStats` | float32 tensors; attrs `mode`, `c` | what one Keras clipping step measures, see {@link KERAS_CLIP_STATS_KERNEL} |
  *
  * Sums are accumulated in float64 (cpu) or in float32 runs of 16 terms folded into float64
  * (wasm SIMD), then rounded once to float32, so a total above float32's max is `inf` exactly
@@ -17,13 +18,32 @@
  * The kernels have no gradient: callers use them only when no tape is recording.
  */
 import * as tf from '@tensorflow/tfjs';
-import { clampInto, scaleInto, sumOfSquaresF64 } from './cpu-loops.js';
+import { clampInto, countNonFinite, maxAbs, scaleInto, sumOfSquaresF64 } from './cpu-loops.js';
 import { clipWasmFor, wasmBackendMemory, type ClipWasmExports } from './wasm-clip-module.js';
+import { adoptCpuOutputs, cpuOutputArrays } from './cpu-buffer-pool.js';
 
 export const SUM_OF_SQUARES_KERNEL = 'GradclipSumOfSquares';
 export const SUMS_OF_SQUARES_KERNEL = 'GradclipSumsOfSquares';
 export const SCALE_KERNEL = 'GradclipScale';
 export const CLAMP_VALUE_KERNEL = 'GradclipClampValue';
+/**
+ * One pass that measures a Keras 3 clipping step (mode `'none'`, `'global'` = `global_clipnorm`,
+ * `'clipnorm'` (per variable) or `'clipvalue'`, bound `c`) over float32 tensors `x_0..x_{n-1}`,
+ * with the scalar arithmetic of the tfjs composition done on the host in float32 (bit-identical
+ * to it on the cpu backend; on wasm the [n]-vector sums are float64 instead of float32). Outputs:
+ *
+ * 0. `[Σ x_0², …]` float32 [n]; 1. global norm `sqrt(Σ ss)` float32 scalar;
+ * 2. clipped norm float32 scalar; 3. clipped, bool scalar; 4. number of NaN/±inf entries, int32
+ *    scalar (counted only for tensors whose Σx² is not finite: a finite sum proves there are none);
+ * 5…5+n-1. only when clipping changes the gradients: the clipped gradients (`x_i * s` with
+ *    `s = c / max(norm, c)`, NaN where the global norm is not finite or a per-variable norm is NaN;
+ *    or `min(max(x_i, -c), c)`), bit-identical to `GradclipScale` / `GradclipClampValue`. When
+ *    they are absent, the clipped gradients are the inputs themselves.
+ */
+export const KERAS_CLIP_STATS_KERNEL = 'GradclipKerasClipStats';
+
+/** Which Keras 3 clipping option a {@link KERAS_CLIP_STATS_KERNEL} call measures. */
+export type KerasClipMode = 'none' | 'global' | 'clipnorm' | 'clipvalue';
 
 /** The backends that have fused kernels. */
 export type FusedBackendName = 'cpu' | 'wasm';
@@ -31,7 +51,7 @@ export type FusedBackendName = 'cpu' | 'wasm';
 /** What the kernels need from the cpu backend (tfjs-backend-cpu's `MathBackendCPU`). */
 interface CpuBackendLike {
   data: { get(dataId: object): { values?: unknown } | undefined };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array | Uint8Array): tf.TensorInfo;
 }
 
 /** What the kernels need from the wasm backend (tfjs-backend-wasm's `BackendWasm`). */
@@ -161,12 +181,14 @@ function elementwise(
     });
   }
   const cpu = backend as CpuBackendLike;
-  return xs.map((x, i) => {
-    const src = cpuValues(cpu, x);
-    const out = new Float32Array(src.length);
-    cpuOp(src, param(i), out);
-    return cpu.makeTensorInfo(x.shape, 'float32', out);
+  // Recycled buffers of earlier outputs: a fresh large array costs a page fault per 4 KiB.
+  const outs = cpuOutputArrays(backend, xs.map(size));
+  const infos = xs.map((x, i) => {
+    cpuOp(cpuValues(cpu, x), param(i), outs[i]);
+    return cpu.makeTensorInfo(x.shape, 'float32', outs[i]);
   });
+  adoptCpuOutputs(outs);
+  return infos;
 }
 
 function scaleKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
@@ -184,11 +206,103 @@ function clampValueKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
   return elementwise(backend, inputList(inputs), [c], (ex, a, b, n, p) => ex.clamp(a, b, n, p), clampInto);
 }
 
+/** A new tensor of `backend` holding `values`. */
+function outputOf(backend: object, shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array | Uint8Array): tf.TensorInfo {
+  if (isWasm(backend)) {
+    const out = backend.makeOutput(shape, dtype);
+    backend.typedArrayFromHeap(out).set(values);
+    return out;
+  }
+  return (backend as CpuBackendLike).makeTensorInfo(shape, dtype, values);
+}
+
+function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const xs = inputList(inputs);
+  const { mode, c } = attrs as unknown as { mode: KerasClipMode; c: number };
+  const f = Math.fround;
+  const n = xs.length;
+  const ss = new Float32Array(n);
+  let total64 = 0; // Σ of the unrounded per-tensor sums (what GradclipSumOfSquares would return)
+  let nonFinite = 0;
+  let maxAbsAll = 0;
+  const wasm = isWasm(backend) ? backend : null;
+  const ex = wasm != null ? wasmModule(wasm) : null;
+  for (let i = 0; i < n; ++i) {
+    const x = xs[i];
+    let s: number;
+    let m = 0;
+    if (wasm != null && ex != null) {
+      const len = size(x);
+      const off = len === 0 ? 0 : offsetOf(wasm, x);
+      s = len === 0 ? 0 : ex.sumsq(off, len);
+      if (mode === 'clipvalue' && len > 0) m = ex.maxabs(off, len);
+      if (!Number.isFinite(s)) nonFinite += countNonFinite(wasm.typedArrayFromHeap(x) as Float32Array);
+    } else {
+      const v = cpuValues(backend as CpuBackendLike, x);
+      s = sumOfSquaresF64(v);
+      if (mode === 'clipvalue') m = maxAbs(v);
+      if (!Number.isFinite(s)) nonFinite += countNonFinite(v);
+    }
+    ss[i] = s; // rounded once to float32
+    total64 += s;
+    if (m > maxAbsAll) maxAbsAll = m;
+  }
+  // The composition's arithmetic, each op rounded to float32 (tf.sum over a vector: float64 loop).
+  let sum = 0;
+  for (let i = 0; i < n; ++i) sum += ss[i];
+  const globalNorm = f(Math.sqrt(f(sum)));
+  const c32 = f(c);
+  let clippedNorm = globalNorm;
+  let clipped = false;
+  let scale: Float32Array | null = null;
+  if (mode === 'global') {
+    // c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN.
+    const s = Number.isFinite(globalNorm) ? f(c32 / Math.max(globalNorm, c32)) : NaN;
+    scale = Float32Array.of(s);
+    clippedNorm = f(globalNorm * s);
+    clipped = globalNorm > c32;
+  } else if (mode === 'clipnorm') {
+    scale = new Float32Array(n);
+    let sq = 0;
+    for (let i = 0; i < n; ++i) {
+      const norm = ss[i] > 0 ? f(Math.sqrt(ss[i])) : ss[i];
+      const s = f(c32 / Math.max(norm, c32)); // Math.max propagates NaN
+      scale[i] = s;
+      if (norm > c32) clipped = true;
+      sq += f(ss[i] * f(s * s));
+    }
+    clippedNorm = f(Math.sqrt(f(sq)));
+  } else if (mode === 'clipvalue') {
+    clipped = maxAbsAll > c32;
+    clippedNorm = f(Math.sqrt(f(total64)));
+  }
+  // The gradients, when clipping changes them (else the caller keeps the inputs: g * 1 and a
+  // clamp of values inside [-c, c] are the identity, bit for bit).
+  let grads: tf.TensorInfo[] = [];
+  if (scale != null && scale.some((v) => v !== 1)) {
+    grads = elementwise(backend, xs, scale, (e, a, b, len, p) => e.scale(a, b, len, p), scaleInto);
+  } else if (mode === 'clipvalue' && clipped) {
+    grads = elementwise(backend, xs, [c32], (e, a, b, len, p) => e.clamp(a, b, len, p), clampInto);
+    let t = 0; // Σ of the clamped values' squares, as GradclipSumOfSquares on the outputs
+    for (const g of grads) t += wasm != null && ex != null ? wasmSumOfSquares(wasm, ex, g) : sumOfSquaresF64(cpuValues(backend as CpuBackendLike, g));
+    clippedNorm = f(Math.sqrt(f(t)));
+  }
+  return [
+    outputOf(backend, [n], 'float32', ss),
+    outputOf(backend, [], 'float32', Float32Array.of(globalNorm)),
+    outputOf(backend, [], 'float32', Float32Array.of(clippedNorm)),
+    outputOf(backend, [], 'bool', Uint8Array.of(clipped ? 1 : 0)),
+    outputOf(backend, [], 'int32', Int32Array.of(nonFinite)),
+    ...grads,
+  ];
+}
+
 const KERNELS: [string, tf.KernelFunc][] = [
   [SUM_OF_SQUARES_KERNEL, sumOfSquaresKernel as unknown as tf.KernelFunc],
   [SUMS_OF_SQUARES_KERNEL, sumsOfSquaresKernel as unknown as tf.KernelFunc],
   [SCALE_KERNEL, scaleKernel as unknown as tf.KernelFunc],
   [CLAMP_VALUE_KERNEL, clampValueKernel as unknown as tf.KernelFunc],
+  [KERAS_CLIP_STATS_KERNEL, kerasClipStatsKernel as unknown as tf.KernelFunc],
 ];
 
 /**

@@ -12,6 +12,8 @@ export interface ClipWasmExports {
   scale(src: number, dst: number, n: number, s: number): void;
   /** `dst[i] = min(max(src[i], -c), c)` in float32. */
   clamp(src: number, dst: number, n: number, c: number): void;
+  /** max |x| over `n` float32 values at `ptr`, NaN entries ignored (0 for n = 0). */
+  maxabs(ptr: number, n: number): number;
 }
 
 /** The parts of the emscripten module tfjs-backend-wasm keeps in `backend.wasm` that we use. */

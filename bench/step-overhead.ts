@@ -1,0 +1,202 @@
+/**
+ * Training-step overhead of the optimizer wrapper: time per `model.trainOnBatch` step of the
+ * article's four networks with the bare optimizer vs `withClipping(opt, { globalClipnorm: 1 })`
+ * vs `{ clipnorm: 1 }` vs `{ clipvalue: 1 }`, on the `cpu` and `wasm` backends, in one process run.
+ *
+ * Every variant of a network trains its own copy of the same seeded model on the same 16 batches
+ * (random data with random targets, the adding problem for the RNN), cycled through.
+ * Rounds are interleaved (each round runs every backend × variant for `--steps-per-round` steps,
+ * the variant order rotating from round to round) so that machine noise hits all variants alike;
+ * the table reports the median ms/step of each variant and the ratio clipped / bare.
+ * `trainOnBatch` reads the loss on the host, so each timed step has finished on the device.
+ *
+ *   npm run bench -- --steps [--rounds N] [--steps-per-round K] [--backends cpu,wasm]
+ *                     [--networks regression,mnist,cnn,rnn] [--quick]
+ *   npx tsx bench/step-overhead.ts   (same flags)
+ *
+ * Networks (src/models): regression MLP 30-35-1 batch 32 (Adam 1e-3); MNIST MLP 784-128-10 batch
+ * 32 (Adam 1e-3, softmax cross-entropy from logits); CIFAR CNN batch 4 (SGD momentum 0.9, lr 1e-3;
+ * wasm with registerWasmTrainingFixes()); SimpleRNN(32) on the adding problem, T = 50, batch 32
+ * (SGD 0.1, MSE) — the optimizers and batch sizes of the article study (src/experiments/studies.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLogits } from '../src/models/index.js';
+import { registerWasmTrainingFixes } from '../src/kernels/index.js';
+import { addingProblem } from '../src/datasets/index.js';
+import { withClipping } from '../src/optimizer/clipped-optimizer.js';
+import { fastPathBackend } from '../src/core/fast/fast-path.js';
+import type { ClippingOptions } from '../src/optimizer/clipping-options.js';
+import { median } from './stats.js';
+
+tf.env().set('PROD', true);
+
+type Backend = 'cpu' | 'wasm';
+
+interface Network {
+  key: string;
+  label: string;
+  build: () => tf.Sequential;
+  optimizer: () => tf.Optimizer;
+  loss: string | ((a: tf.Tensor, b: tf.Tensor) => tf.Scalar);
+  /** `BATCHES` batches stacked along axis 0 (inputs, targets); step i trains on batch i mod BATCHES. */
+  data: (n: number) => { x: tf.Tensor; y: tf.Tensor };
+  batchSize: number;
+  /** Steps per round on cpu, when the network is slow there (the CNN). */
+  cpuStepsScale?: number;
+}
+
+const NETWORKS: Network[] = [
+  {
+    key: 'regression',
+    label: 'regression MLP 30-35-1, batch 32, Adam',
+    build: () => regressionMlp({ seed: 1 }),
+    optimizer: () => tf.train.adam(1e-3),
+    loss: 'meanSquaredError',
+    batchSize: 32,
+    data: (n) => ({ x: tf.randomNormal([n, 30], 0, 1, 'float32', 1), y: tf.randomNormal([n, 1], 0, 1, 'float32', 2) }),
+  },
+  {
+    key: 'mnist',
+    label: 'MNIST MLP 784-128-10, batch 32, Adam',
+    build: () => mnistMlp({ seed: 1 }),
+    optimizer: () => tf.train.adam(1e-3),
+    loss: softmaxCrossEntropyFromLogits,
+    batchSize: 32,
+    data: (n) => ({
+      x: tf.randomUniform([n, 28, 28], 0, 1, 'float32', 3),
+      y: tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 4) as tf.Tensor1D, 10).toFloat(),
+    }),
+  },
+  {
+    key: 'cnn',
+    label: 'CIFAR CNN (62k params), batch 4, SGD momentum',
+    build: () => cifarCnn({ seed: 1 }),
+    optimizer: () => tf.train.momentum(1e-3, 0.9),
+    loss: softmaxCrossEntropyFromLogits,
+    batchSize: 4,
+    data: (n) => ({
+      x: tf.randomUniform([n, 32, 32, 3], 0, 1, 'float32', 5),
+      y: tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 6) as tf.Tensor1D, 10).toFloat(),
+    }),
+    cpuStepsScale: 0.25,
+  },
+  {
+    key: 'rnn',
+    label: 'SimpleRNN(32) adding problem T=50, batch 32, SGD',
+    build: () => addingRnn({ seqLength: 50, seed: 1 }),
+    optimizer: () => tf.train.sgd(0.1),
+    loss: 'meanSquaredError',
+    batchSize: 32,
+    data: (n) => {
+      const d = addingProblem({ n, seqLength: 50, seed: 7 });
+      return { x: tf.tensor3d(d.x, d.shape), y: tf.tensor2d(d.y, [n, 1]) };
+    },
+  },
+];
+
+const VARIANTS: { key: string; clip: ClippingOptions | null }[] = [
+  { key: 'bare', clip: null },
+  { key: 'globalClipnorm', clip: { globalClipnorm: 1 } },
+  { key: 'clipnorm', clip: { clipnorm: 1 } },
+  { key: 'clipvalue', clip: { clipvalue: 1 } },
+];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/**
+ * Distinct batches cycled through, so that the loss stays away from 0: one repeated batch gets
+ * fitted within a few hundred steps, and the tiny (subnormal) values that follow slow every
+ * variant down by different amounts.
+ */
+const BATCHES = 16;
+
+interface Trainer {
+  model: tf.Sequential;
+  xs: tf.Tensor[];
+  ys: tf.Tensor[];
+  step: number;
+}
+
+async function makeTrainer(net: Network, clip: ClippingOptions | null): Promise<Trainer> {
+  const model = net.build();
+  const opt = net.optimizer();
+  model.compile({ optimizer: clip == null ? opt : withClipping(opt, clip), loss: net.loss });
+  const { x, y } = net.data(BATCHES * net.batchSize);
+  const xs = tf.split(x, BATCHES);
+  const ys = tf.split(y, BATCHES);
+  tf.dispose([x, y]);
+  const t: Trainer = { model, xs, ys, step: 0 };
+  for (let i = 0; i < 3; ++i) await trainStep(t); // warm-up (kernels, slots)
+  return t;
+}
+
+async function trainStep(t: Trainer): Promise<void> {
+  const i = t.step++ % BATCHES;
+  await t.model.trainOnBatch(t.xs[i], t.ys[i]);
+}
+
+export async function stepOverhead(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const rounds = Number(arg('--rounds') ?? (quick ? 5 : 9));
+  const stepsPerRound = Number(arg('--steps-per-round') ?? (quick ? 8 : 16));
+  const backends = (arg('--backends') ?? 'cpu,wasm').split(',') as Backend[];
+  const wanted = (arg('--networks') ?? NETWORKS.map((n) => n.key).join(',')).split(',');
+  const nets = NETWORKS.filter((n) => wanted.includes(n.key));
+
+  console.log(`# gradclip training-step overhead  ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} interleaved rounds x ${stepsPerRound} steps per variant`);
+  console.log('(CNN on cpu: a quarter of the steps); times are medians of ms per trainOnBatch step\n');
+  console.log('| network | backend | bare ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+
+  for (const net of nets) {
+    const trainers: Record<string, Trainer[]> = {};
+    for (const b of backends) {
+      await tf.setBackend(b);
+      await tf.ready();
+      if (b === 'wasm') registerWasmTrainingFixes();
+      if (fastPathBackend() !== b) throw new Error(`fast path not active on ${b}`);
+      trainers[b] = [];
+      for (const v of VARIANTS) trainers[b].push(await makeTrainer(net, v.clip));
+    }
+    const times: Record<string, number[]> = {};
+    for (let r = 0; r < rounds; ++r) {
+      for (const b of backends) {
+        await tf.setBackend(b);
+        const k = Math.max(1, Math.round(stepsPerRound * (b === 'cpu' ? (net.cpuStepsScale ?? 1) : 1)));
+        for (let j = 0; j < VARIANTS.length; ++j) {
+          const vi = (j + r) % VARIANTS.length; // rotate the order
+          const t = trainers[b][vi];
+          const key = `${b}/${VARIANTS[vi].key}`;
+          for (let s = 0; s < k; ++s) {
+            const t0 = performance.now();
+            await trainStep(t);
+            (times[key] ??= []).push(performance.now() - t0);
+          }
+        }
+      }
+    }
+    for (const b of backends) {
+      const m = VARIANTS.map((v) => median(times[`${b}/${v.key}`]));
+      const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+      console.log(
+        `| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${m
+          .slice(1)
+          .map((x) => (x / m[0]).toFixed(3))
+          .join(' | ')} |`,
+      );
+      await tf.setBackend(b);
+      for (const t of trainers[b]) {
+        tf.dispose([...t.xs, ...t.ys]);
+        t.model.optimizer.dispose();
+        t.model.dispose();
+      }
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await stepOverhead();
