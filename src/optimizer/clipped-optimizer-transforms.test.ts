@@ -2,31 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { describeBackends } from '../../test/helpers/backends.js';
+import { readWeights, tinyRegressionData, tinyRegressionModel } from '../../test/helpers/tiny-regression.js';
 import { ValueError } from '../errors.js';
 import * as transforms from '../transforms/index.js';
 import { ClippedOptimizer, withClipping } from './clipped-optimizer.js';
 import { adam } from './factories.js';
 
-function data(n = 32): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const x = tf.tensor2d(Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 1.3) * 2), [n, 4]);
-    const y = tf.sum(tf.mul(x, tf.tensor1d([3, -2, 1, 5])), 1, true).mul(4).add(7) as tf.Tensor2D;
-    return { x, y };
-  });
-}
-
-function model(init?: tf.Tensor[]): tf.LayersModel {
-  const m = tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 8, activation: 'relu', inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-    ],
-  });
-  if (init) m.setWeights(init);
-  return m;
-}
-
-const weights = (m: tf.LayersModel) => Promise.all(m.getWeights().map((w) => w.data()));
+const data = (n = 32) => tinyRegressionData(n, 1.3);
+const model = (init?: tf.Tensor[]) => tinyRegressionModel(init, [3, 4]);
+const weights = readWeights;
 
 describeBackends('ClippedOptimizer with transforms', () => {
   it('transforms.clipByGlobalNorm in fit matches the Keras globalClipnorm option (to float32 rounding)', async () => {

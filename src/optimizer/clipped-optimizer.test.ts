@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { describeBackends } from '../../test/helpers/backends.js';
+import { readWeights, tinyRegressionData, tinyRegressionModel } from '../../test/helpers/tiny-regression.js';
 import { NonFiniteError } from '../errors.js';
 import { ClippedOptimizer, withClipping } from './clipped-optimizer.js';
 import type { ClippingOptions } from './clipping-options.js';
@@ -18,29 +19,9 @@ const OPTIMIZERS: Record<string, Factory> = {
 };
 const CLIPS: ClippingOptions[] = [{ clipnorm: 0.5 }, { clipvalue: 0.1 }, { globalClipnorm: 0.5 }];
 
-/** A deterministic regression batch with large targets, so that clipping fires. */
-function data(n = 64): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const x = tf.tensor2d(Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 1.7) * 2), [n, 4]);
-    const y = tf.sum(tf.mul(x, tf.tensor1d([3, -2, 1, 5])), 1, true).mul(4).add(7) as tf.Tensor2D;
-    return { x, y };
-  });
-}
-
-function model(seedWeights?: tf.Tensor[]): tf.LayersModel {
-  const m = tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 8, activation: 'relu', inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-    ],
-  });
-  if (seedWeights) m.setWeights(seedWeights);
-  return m;
-}
-
-async function weights(m: tf.LayersModel): Promise<Float32Array[]> {
-  return Promise.all(m.getWeights().map(async (w) => (await w.data()) as Float32Array));
-}
+const data = (n = 64) => tinyRegressionData(n, 1.7);
+const model = (init?: tf.Tensor[]) => tinyRegressionModel(init, [1, 2]);
+const weights = readWeights;
 
 describeBackends('ClippedOptimizer', (backend) => {
   it('trains inside model.fit with every built-in optimizer and option, with no tensor leak over 200 steps', async () => {
