@@ -105,8 +105,11 @@ function cifar(spec: Extract<DataSpec, { kind: 'cifar' }>, seed: number): HostDa
     test = slice(d.test, spec.nTest);
     source = `CIFAR-10 from ${spec.dir} (first ${train.count} train / ${test.count} test images)`;
   } else {
-    train = syntheticCifarLike({ n: spec.nTrain, seed, normalize: 'symmetric' });
-    test = syntheticCifarLike({ n: spec.nTest, seed: seed + 1, normalize: 'symmetric' });
+    // One draw for both splits: the class templates are drawn from the seed, so train and test
+    // must come from the same call to share them (two seeds would give two unrelated tasks).
+    const all = syntheticCifarLike({ n: spec.nTrain + spec.nTest, seed, normalize: 'symmetric' });
+    train = slice(all, spec.nTrain);
+    test = sliceFrom(all, spec.nTrain, spec.nTest);
     source = `built-in syntheticCifarLike images (no --data; ${spec.nTrain} train / ${spec.nTest} test)`;
   }
   return {
@@ -120,6 +123,12 @@ function cifar(spec: Extract<DataSpec, { kind: 'cifar' }>, seed: number): HostDa
     task: 'classification',
     source,
   };
+}
+
+function sliceFrom(s: CifarSplit, start: number, n: number): CifarSplit {
+  const count = Math.max(0, Math.min(n, s.count - start));
+  const px = 32 * 32 * 3;
+  return { images: s.images.subarray(start * px, (start + count) * px), labels: s.labels.subarray(start, start + count), count };
 }
 
 function slice(s: CifarSplit, n: number): CifarSplit {
