@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: gradient-clipping time, accuracy and peak memory of gradclip's fused path vs the
  * naive tfjs composition vs PyTorch (one thread) vs a memory-bandwidth probe, all in one process
+ * (plus the in-place variants `clipGradNorm_` / `clipGradValue_` against torch's in-place ops)
  * run with the rounds interleaved (cpu, wasm, torch, probe in turn), reporting medians and ratios.
  *
  *   npm run bench -- [--quick] [--sizes a,b,c,d] [--rounds N] [--backends cpu,wasm] [--no-torch]
@@ -14,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { clipByNorm, clipGradNorm, clipGradValue } from '../src/index.js';
+import { clipByNorm, clipGradNorm, clipGradNorm_, clipGradValue, clipGradValue_ } from '../src/index.js';
 import { fastPathBackend, scalePresent } from '../src/core/fast/fast-path.js';
 import { sumsOfSquares } from '../src/core/sum-of-squares.js';
 import { makeData, median, norm64, peakBytesDuring } from './stats.js';
@@ -64,6 +65,17 @@ const gradclip: Record<Kind, Clip> = {
   value: (gs) => clipGradValue(gs, CLIP_VALUE),
 };
 
+/** The in-place variants (PyTorch's `clip_grad_norm_` / `clip_grad_value_` semantics), on their own tensors. */
+const IN_PLACE_KINDS = ['global', 'value'] as const;
+type InPlaceKind = (typeof IN_PLACE_KINDS)[number];
+const gradclipInPlace: Record<InPlaceKind, Clip> = {
+  global: (gs) => clipGradNorm_(gs, MAX_NORM),
+  value: (gs) => {
+    clipGradValue_(gs, CLIP_VALUE);
+    return [];
+  },
+};
+
 /** The naive composition the issue measured. */
 const naive: Record<Kind, Clip> = {
   global: (gs) =>
@@ -110,10 +122,12 @@ async function main(): Promise<void> {
     const ref = norm64(data);
     const bytes = total * 4;
     const grads: Record<string, tf.Tensor[]> = {};
+    const gradsInPlace: Record<string, tf.Tensor[]> = {}; // clipped in place every round, as torch's
     for (const b of backends) {
       await tf.setBackend(b);
       await tf.ready();
       grads[b] = data.map((a) => tf.tensor1d(a));
+      gradsInPlace[b] = data.map((a) => tf.tensor1d(a.slice())); // own arrays (cpu wraps, not copies)
       if (fastPathBackend() !== b) throw new Error(`fast path not active on ${b}`);
     }
     if (torch != null) await torch.call({ op: 'setup', counts, seed: 42 });
@@ -141,6 +155,22 @@ async function main(): Promise<void> {
             });
             tf.dispose(out);
             if (r > 0) push(`${b}/${kind}/${name}`, ms);
+          }
+        }
+        for (const kind of IN_PLACE_KINDS) {
+          let out: tf.TensorContainer = [];
+          const gsi = gradsInPlace[b];
+          const ms = timeOnce(() => {
+            out = gradclipInPlace[kind](gsi);
+          });
+          tf.dispose(out);
+          if (r > 0) push(`${b}/${kind}/gradclip_`, ms);
+          if (r === 0) {
+            const peak = peakBytesDuring(() => {
+              out = gradclipInPlace[kind](gsi);
+            });
+            tf.dispose(out);
+            memory.push(`| ${label} | ${b} | ${kind} | gradclip_ (in place) | ${fmt(peak / bytes)}x | — |`);
           }
         }
         if (r === 0) {
@@ -187,6 +217,18 @@ async function main(): Promise<void> {
         );
       }
     }
+    console.log(`\nIn place (PyTorch semantics): gradclip_ = clipGradNorm_ / clipGradValue_ vs torch's in-place clip_grad_norm_ / clip_grad_value_ (same torch times as above):\n`);
+    console.log('| kind | backend | gradclip_ ms | gradclip (copying) ms | torch ms | gradclip_/torch | gradclip_ GB/s (% of copy probe) |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const kind of IN_PLACE_KINDS) {
+      const t = median(times[`torch/${kind}`] ?? []);
+      for (const b of backends) {
+        const g = median(times[`${b}/${kind}/gradclip_`]);
+        const c = median(times[`${b}/${kind}/gradclip`]);
+        const eff = (TRAFFIC[kind] * bytes) / (g * 1e6);
+        console.log(`| ${kind} | ${b} | ${fmt(g)} | ${fmt(c)} | ${fmt(t)} | ${fmt(g / t)} | ${fmt(eff, 1)} (${fmt((100 * eff) / bw, 0)}%) |`);
+      }
+    }
     console.log('\nNorm accuracy (global norm vs float64 reference):\n');
     console.log('| size | backend | impl | norm | relative error |\n|---|---|---|---|---|');
     console.log(accuracy.join('\n'));
@@ -198,6 +240,7 @@ async function main(): Promise<void> {
     for (const b of backends) {
       await tf.setBackend(b);
       tf.dispose(grads[b]);
+      tf.dispose(gradsInPlace[b]);
     }
     if (torch != null) await torch.call({ op: 'free' });
   }

@@ -11,7 +11,10 @@
  * `trainOnBatch` reads the loss on the host, so each timed step has finished on the device.
  *
  *   npm run bench -- --steps [--rounds N] [--steps-per-round K] [--backends cpu,wasm]
- *                     [--networks regression,mnist,cnn,rnn] [--quick]
+ *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place]
+ *
+ * `--no-in-place` makes the wrapper copy its clipped gradients instead of clipping `minimize`'s own
+ * temporaries in place (the default; same results bit for bit), to measure what in place saves.
  *   npx tsx bench/step-overhead.ts   (same flags)
  *
  * Networks (src/models): regression MLP 30-35-1 batch 32 (Adam 1e-3); MNIST MLP 784-128-10 batch
@@ -25,7 +28,7 @@ import { addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLo
 import { registerWasmTrainingFixes } from '../src/kernels/index.js';
 import { addingProblem } from '../src/datasets/index.js';
 import { withClipping } from '../src/optimizer/clipped-optimizer.js';
-import { fastPathBackend } from '../src/core/fast/fast-path.js';
+import { fastPathBackend, setInPlaceEnabled } from '../src/core/fast/fast-path.js';
 import type { ClippingOptions } from '../src/optimizer/clipping-options.js';
 import { median } from './stats.js';
 
@@ -146,9 +149,12 @@ export async function stepOverhead(): Promise<void> {
   const backends = (arg('--backends') ?? 'cpu,wasm').split(',') as Backend[];
   const wanted = (arg('--networks') ?? NETWORKS.map((n) => n.key).join(',')).split(',');
   const nets = NETWORKS.filter((n) => wanted.includes(n.key));
+  const inPlace = !process.argv.includes('--no-in-place');
+  setInPlaceEnabled(inPlace);
 
   console.log(`# gradclip training-step overhead  ${new Date().toISOString().slice(0, 10)}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} interleaved rounds x ${stepsPerRound} steps per variant`);
+  console.log(`in-place clipping of minimize's gradients: ${inPlace ? 'on (default)' : 'off (--no-in-place: clipped copies)'}`);
   console.log('(CNN on cpu: a quarter of the steps); times are medians of ms per trainOnBatch step\n');
   console.log('| network | backend | bare ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
   console.log('|---|---|---|---|---|---|---|---|---|');

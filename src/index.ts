@@ -13,6 +13,7 @@ export { getTotalNorm, type NormOptions } from './core/get-total-norm.js';
 export { clipGradsWithNorm } from './core/clip-grads-with-norm.js';
 export { clipGradNorm, type ClipGradNormResult } from './core/clip-grad-norm.js';
 export { clipGradValue } from './core/clip-grad-value.js';
+export { clipGradNorm_, clipGradValue_ } from './core/clip-in-place.js';
 
 export {
   ClippedOptimizer,

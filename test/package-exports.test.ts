@@ -15,7 +15,7 @@ it("import { withClipping } from 'gradclip' works from the compiled package and 
     import * as tf from '@tensorflow/tfjs';
     import * as g from 'gradclip';
     const names = ['clipByNorm','clipByValue','globalNorm','clipByGlobalNorm','getTotalNorm','clipGradsWithNorm','clipGradNorm','clipGradValue',
-      'withClipping','ClippedOptimizer','sgd','momentum','adam','adamax','rmsprop','adagrad','adadelta','ValueError','NonFiniteError'];
+      'withClipping','ClippedOptimizer','clipGradNorm_','clipGradValue_','sgd','momentum','adam','adamax','rmsprop','adagrad','adadelta','ValueError','NonFiniteError'];
     const missing = names.filter((n) => typeof g[n] !== 'function');
     tf.env().set('PROD', true);
     await tf.setBackend('cpu');

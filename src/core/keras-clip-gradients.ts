@@ -47,16 +47,25 @@ export interface ClipMeasurements {
  * On the cpu and wasm backends the step runs on gradclip's fused kernels (see `fusedKerasClip`):
  * then a gradient that clipping leaves unchanged is returned as the input tensor itself, not a
  * copy. Must be called inside `tf.tidy` (the caller keeps what it needs).
+ *
+ * `inPlace` (internal, for the optimizer wrapper's own temporaries): false, or the variable each
+ * entry of `list` is the gradient of (null where unknown). Then, on the fast path, gradients that
+ * pass `inPlaceBlockers` are overwritten with their clipped values instead of copied (same bits)
+ * and returned as themselves; the rest are copied as usual. Ignored on the composition.
  */
-export function kerasClipGradients(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[] } & ClipMeasurements {
+export function kerasClipGradients(
+  list: MaybeTensor[],
+  options: KerasClipOptions,
+  inPlace: false | readonly (tf.Variable | null)[] = false,
+): { grads: MaybeTensor[] } & ClipMeasurements {
   // cpu/wasm: one fused measuring kernel (+ one scale/clamp kernel only when it changes something).
   const fused =
     options.clipnorm != null
-      ? fusedKerasClip(list, 'clipnorm', options.clipnorm)
+      ? fusedKerasClip(list, 'clipnorm', options.clipnorm, inPlace)
       : options.globalClipnorm != null
-        ? fusedKerasClip(list, 'global', options.globalClipnorm)
+        ? fusedKerasClip(list, 'global', options.globalClipnorm, inPlace)
         : options.clipvalue != null
-          ? fusedKerasClip(list, 'clipvalue', options.clipvalue)
+          ? fusedKerasClip(list, 'clipvalue', options.clipvalue, inPlace)
           : fusedKerasClip(list, 'none', 0);
   if (fused != null) return fused;
   const xs = present(list).map((g) => (g.dtype === 'float32' ? g : g.toFloat()));

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { kerasClipGradients } from '../core/keras-clip-gradients.js';
+import { inPlaceEnabled } from '../core/fast/fast-path.js';
 import { sumOfSquares, totalSumOfSquares } from '../core/sum-of-squares.js';
 import type { GradientTransformation } from '../transforms/types.js';
 import type { TransformSpec } from '../transforms/from-spec.js';
@@ -154,10 +155,12 @@ export class ClippedOptimizer extends tf.Optimizer {
    * as the loss-spike detector's skip action). `fit`, `fitDataset` and `trainOnBatch` call this.
    */
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    const firstId = nextTensorId();
     const { value, grads } = this.computeGradients(f, varList);
     try {
       const g = varList != null ? varList.map((v) => ({ name: v.name, tensor: grads[v.name] })) : grads;
-      this.applyStep(g, value);
+      // The gradients are this call's own temporaries (disposed below): they may be clipped in place.
+      this.applyStep(g, value, firstId);
     } finally {
       tf.dispose(grads);
     }
@@ -224,16 +227,32 @@ export class ClippedOptimizer extends tf.Optimizer {
     return this.keptGrads;
   }
 
-  private applyStep(variableGradients: tf.NamedTensorMap | NamedTensor[], loss: tf.Scalar | null): void {
+  /**
+   * One step. `ownFrom` is set only by {@link minimize}: the id of the first tensor its
+   * `computeGradients` could make. Then gradients made by that call (id >= ownFrom) are this
+   * wrapper's temporaries, and the fused kernel may clip those whose data nothing else shares in
+   * place instead of copying them (bit-identical; see `inPlaceBlockers`). Never for the caller's
+   * tensors of a public `applyGradients`, nor when the pre-clip gradients are still needed
+   * afterwards (`keepGradients`, a transform).
+   */
+  private applyStep(variableGradients: tf.NamedTensorMap | NamedTensor[], loss: tf.Scalar | null, ownFrom: number | null = null): void {
     const flat = flattenGrads(variableGradients, 'variableGradients');
     this.warnMissing(flat.list, flat.names);
     const step = this.steps + 1;
     const want = this.statsEnabled;
+    const inPlace =
+      ownFrom != null &&
+      inPlaceEnabled() &&
+      !want.keepGradients &&
+      this.options.transform == null &&
+      flat.list.every((g) => g == null || g.id >= ownFrom)
+        ? flat.names.map((n) => lookupVariable(n))
+        : false;
     const presentNames = flat.names.filter((_, i) => flat.list[i] != null);
     const variables = want.perVariable || want.updateRatios ? presentNames.map((n) => lookupVariable(n)) : [];
     const perVar = want.perVariable || want.updateRatios;
     const r0 = tf.tidy(() => {
-      const r = kerasClipGradients(flat.list, this.options);
+      const r = kerasClipGradients(flat.list, this.options, inPlace);
       const gradNorms = perVar ? (tf.sqrt(r.sumsOfSquares) as tf.Tensor1D) : undefined;
       const weightNorms = perVar
         ? (tf.sqrt(stackScalars(variables.map((v) => (v == null ? tf.scalar(NaN) : sumOfSquares(v))))) as tf.Tensor1D)
@@ -537,6 +556,15 @@ tf.serialization.registerClass(ClippedOptimizer);
 function statsTensors(s: StepStatsTensors): tf.Tensor[] {
   const ts: (tf.Tensor | null)[] = [s.globalNorm, s.clippedNorm, s.clipped, s.nonFiniteCount, s.gradNorms, s.weightNorms, s.updateRatios];
   return ts.filter((t): t is tf.Tensor => t != null);
+}
+
+/**
+ * The id the next tensor will get (tfjs-core's `Engine.nextTensorId`, a static counter), or
+ * +Infinity where it cannot be read (then no gradient counts as made by `minimize`: no in place).
+ */
+function nextTensorId(): number {
+  const id = (tf.engine().constructor as unknown as { nextTensorId?: unknown }).nextTensorId;
+  return typeof id === 'number' ? id : Infinity;
 }
 
 /** 1-D tensor of scalars (empty for none). */

@@ -110,8 +110,14 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $t))))
 
-  ;; dst[i] = min(max(src[i], -c), c): NaN stays NaN, -0 stays -0, ±inf clamp (wasm min/max are
-  ;; IEEE-754 2019 minimum/maximum, like the tfjs composition minimum(maximum(g, -c), c)).
+  ;; dst[i] = min(max(src[i], -c), c): NaN stays NaN, -0 stays -0, ±inf clamp, like the tfjs
+  ;; composition minimum(maximum(g, -c), c) (IEEE-754 2019 minimum/maximum), for c >= 0.
+  ;; The vector loop uses the pseudo-min/max, which V8 compiles to one minps/maxps each (the
+  ;; NaN/-0-exact f32x4.min/max need ~4 extra instructions each and made this loop compute-bound,
+  ;; ~2.8x slower on 40 MB). They give the same bits here: y = pmax(x, -c) = (x < -c ? -c : x)
+  ;; keeps a NaN x (the compare is false) and keeps x = -0 (also for c = 0: -0 < -0 is false);
+  ;; z = pmin(y, c) = (c < y ? c : y) keeps a NaN y and y = -0 (for c = 0: +0 < -0 is false).
+  ;; Where min/max would make a NaN, this returns the input NaN itself (same NaN, payload kept).
   (func (export "clamp") (param $src i32) (param $dst i32) (param $n i32) (param $c f32)
     (local $hi v128) (local $lo v128) (local $end i32) (local $vend i32)
     (local.set $hi (f32x4.splat (local.get $c)))
@@ -122,13 +128,13 @@
       (loop $v
         (br_if $vdone (i32.eq (local.get $src) (local.get $vend)))
         (v128.store offset=0 align=4 (local.get $dst)
-          (f32x4.min (f32x4.max (v128.load offset=0 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
+          (f32x4.pmin (f32x4.pmax (v128.load offset=0 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
         (v128.store offset=16 align=4 (local.get $dst)
-          (f32x4.min (f32x4.max (v128.load offset=16 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
+          (f32x4.pmin (f32x4.pmax (v128.load offset=16 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
         (v128.store offset=32 align=4 (local.get $dst)
-          (f32x4.min (f32x4.max (v128.load offset=32 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
+          (f32x4.pmin (f32x4.pmax (v128.load offset=32 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
         (v128.store offset=48 align=4 (local.get $dst)
-          (f32x4.min (f32x4.max (v128.load offset=48 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
+          (f32x4.pmin (f32x4.pmax (v128.load offset=48 align=4 (local.get $src)) (local.get $lo)) (local.get $hi)))
         (local.set $src (i32.add (local.get $src) (i32.const 64)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
         (br $v)))

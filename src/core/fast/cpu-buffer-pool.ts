@@ -15,12 +15,19 @@
  * the backend deletes its data (`disposeData` with the reference count at 0). Small arrays
  * (< 64 KiB) are not pooled, and the free list holds at most the largest bytes one call has
  * asked for (capped at 1 GiB). {@link releaseCpuBufferPool} empties it.
+ *
+ * The same hooks count, for every ArrayBuffer, how many live tensor data entries of the backend
+ * wrap it (whole or as a view): {@link cpuDataExclusive} tells the in-place clipping whether
+ * writing into a tensor's array can change any other tensor. The hooks are installed on every cpu
+ * backend instance when it is created ({@link trackCpuBackends}, run when gradclip is imported),
+ * so arrays of tensors made before that are not counted (and never written in place).
  */
 
 /** What the pool needs from tfjs-backend-cpu's `MathBackendCPU`. */
 interface CpuBackendHooks {
   data: { get(dataId: object): { values?: unknown } | undefined; has(dataId: object): boolean };
   disposeData(dataId: object, force?: boolean): boolean;
+  numDataIds(): number;
   readSync(dataId: object): unknown;
   read(dataId: object): Promise<unknown>;
   makeTensorInfo(shape: number[], dtype: string, values?: unknown): unknown;
@@ -38,6 +45,13 @@ const free = new Map<number, Float32Array[]>();
 let freeBytes = 0;
 let limitBytes = 0;
 
+/** Live tensor data entries (of hooked backends) that wrap each buffer, whole or as a view. */
+const wraps = new WeakMap<ArrayBufferLike, number>();
+/** Arrays the `write` hook has seen become tensor data. */
+const seen = new WeakSet<object>();
+/** Backends hooked while they held no data: every buffer of theirs is counted in `wraps`. */
+const countedFromStart = new WeakSet<object>();
+
 function escape(values: unknown): void {
   if (ArrayBuffer.isView(values)) owned.delete(values.buffer);
 }
@@ -45,11 +59,19 @@ function escape(values: unknown): void {
 function hook(backend: CpuBackendHooks): void {
   if (hooked.has(backend)) return;
   hooked.add(backend);
+  if (backend.numDataIds() === 0) countedFromStart.add(backend);
   const { disposeData, readSync, read, makeTensorInfo, write } = backend;
   const valuesOf = (dataId: object): unknown => backend.data.get(dataId)?.values;
   backend.disposeData = function (dataId: object, force?: boolean): boolean {
     const v = valuesOf(dataId);
     const r = disposeData.call(this, dataId, force);
+    if (ArrayBuffer.isView(v) && !backend.data.has(dataId)) {
+      const k = wraps.get(v.buffer);
+      if (k != null) {
+        if (k <= 1) wraps.delete(v.buffer);
+        else wraps.set(v.buffer, k - 1);
+      }
+    }
     if (v instanceof Float32Array && owned.has(v.buffer) && !backend.data.has(dataId)) {
       owned.delete(v.buffer);
       giveBack(v);
@@ -70,10 +92,58 @@ function hook(backend: CpuBackendHooks): void {
   };
   backend.write = function (values: unknown, shape: number[], dtype: string): unknown {
     escape(values);
-    return write.call(this, values, shape, dtype);
+    const id = write.call(this, values, shape, dtype);
+    // makeTensorInfo goes through write too: every new data entry of the backend is counted here.
+    if (ArrayBuffer.isView(values)) {
+      seen.add(values);
+      wraps.set(values.buffer, (wraps.get(values.buffer) ?? 0) + 1);
+    }
+    return id;
   };
 }
 
+/** Installs the hooks on a cpu backend instance (idempotent). */
+export function hookCpuBackend(backend: object): void {
+  hook(backend as CpuBackendHooks);
+}
+
+const wrappedFactories = new WeakSet<object>();
+
+/**
+ * Hooks the cpu backend instance if tfjs has made it, and wraps the registered cpu backend
+ * factory so that an instance made later is hooked from its first tensor on.
+ */
+export function trackCpuBackends(engine: object): void {
+  const e = engine as { registry?: Record<string, object>; registryFactory?: Record<string, { factory: () => unknown } | undefined> };
+  const existing = e.registry?.cpu;
+  if (existing != null) hookCpuBackend(existing);
+  const entry = e.registryFactory?.cpu;
+  if (entry == null || wrappedFactories.has(entry)) return;
+  wrappedFactories.add(entry);
+  const factory = entry.factory;
+  entry.factory = () => {
+    const b = factory();
+    if (b != null && typeof b === 'object' && !(b instanceof Promise)) hookCpuBackend(b);
+    return b;
+  };
+}
+
+/**
+ * Whether `values`, the array of a tensor of the cpu `backend`, can be overwritten without changing
+ * any other tensor of it: the backend was hooked before it held any data (so every buffer is
+ * counted), the array spans its whole ArrayBuffer (not a view, e.g. a Slice result), the hooks saw
+ * it become tensor data, and exactly one live data entry wraps that buffer (no view of it, and no
+ * second tensor made from the same array, is alive).
+ */
+export function cpuDataExclusive(backend: object, values: Float32Array): boolean {
+  return (
+    countedFromStart.has(backend) &&
+    values.byteOffset === 0 &&
+    values.byteLength === values.buffer.byteLength &&
+    seen.has(values) &&
+    wraps.get(values.buffer) === 1
+  );
+}
 function giveBack(v: Float32Array): void {
   if (freeBytes + v.byteLength > limitBytes) return; // let the GC have it
   const list = free.get(v.length);

@@ -26,9 +26,17 @@ import {
   type KerasClipMode,
 } from './fused-kernels.js';
 
+import { cpuDataExclusive, trackCpuBackends } from './cpu-buffer-pool.js';
+
 export type { KerasClipMode } from './fused-kernels.js';
 
+// Count the cpu backend's buffers from its first tensor on (see cpuDataExclusive).
+trackCpuBackends(tf.engine());
+
 let enabled = true;
+let inPlaceOn = true;
+/** Backends whose fused kernels this module has registered (tfjs keeps them for the process). */
+const registered = new Set<FusedBackendName>();
 
 /**
  * Turns the fast path on or off for the whole process (tests and benchmarks compare both).
@@ -57,15 +65,105 @@ export function fastPathBackend(): FusedBackendName | null {
   if (engine.isTapeOn()) return null;
   const name = engine.backendName;
   if (name === 'cpu') {
-    ensureFusedKernels('cpu');
+    if (!registered.has('cpu')) ensureFusedKernels('cpu');
+    registered.add('cpu');
     return 'cpu';
   }
   if (name === 'wasm') {
     if (wasmKernelsFor(engine.backend) == null) return null;
-    ensureFusedKernels('wasm');
+    if (!registered.has('wasm')) ensureFusedKernels('wasm');
+    registered.add('wasm');
     return 'wasm';
   }
   return null;
+}
+
+/**
+ * Turns in-place clipping inside `ClippedOptimizer.minimize` on or off for the whole process
+ * (tests and benchmarks compare both; the results are bit-identical). The public `clipGradNorm_` /
+ * `clipGradValue_` always work in place.
+ *
+ * @returns The previous setting.
+ */
+export function setInPlaceEnabled(on: boolean): boolean {
+  const before = inPlaceOn;
+  inPlaceOn = on;
+  return before;
+}
+
+/** Whether the optimizer wrapper may clip its own temporary gradients in place (it may by default). */
+export function inPlaceEnabled(): boolean {
+  return inPlaceOn;
+}
+
+/** Tensors the fused kernels have overwritten in place so far (for tests and benchmarks). */
+export { inPlaceWrites } from './fused-kernels.js';
+
+/** Why the fast path (hence in-place clipping) is off now. */
+function noFastPathReason(): string {
+  const engine = tf.engine();
+  if (!enabled) return 'the fused fast path is disabled (setFastPathEnabled(false))';
+  if (engine.isTapeOn()) return 'a gradient tape is recording (inside tf.grad / tf.variableGrads)';
+  return `the active backend '${engine.backendName}' has no in-place clipping kernels (cpu and wasm have)`;
+}
+
+interface RefCountingBackend {
+  refCount(dataId: object): number;
+  data?: { get(dataId: object): { values?: unknown } | undefined };
+}
+
+/**
+ * For each of `xs`, why its data cannot be overwritten in place on the active backend, or null
+ * when it can. The rule: the fused fast path is active (cpu or wasm, no tape); the tensor is a live
+ * float32 tensor, not a `tf.Variable`; on the active backend its data has reference count 1 (no
+ * other tensor — a clone, a reshape, a variable made or assigned from it — shares it) and is not a
+ * registered variable's; it appears once in `xs`; and on cpu its typed array is exclusively its own
+ * (not a Slice view, not viewed by another tensor, see `cpuDataExclusive`). On wasm a tensor's
+ * data is its own block of the heap, so the reference count is the whole story there.
+ *
+ * `variables`: `'all'` compares every tensor's data with every registered variable's; or the
+ * variable each of `xs` is the gradient of (null where unknown), compared one to one (cheaper).
+ */
+export function inPlaceBlockers(xs: readonly tf.Tensor[], variables: 'all' | readonly (tf.Variable | null)[] = 'all'): (string | null)[] {
+  const name = fastPathBackend();
+  const engine = tf.engine();
+  const backend = engine.backend as unknown as RefCountingBackend;
+  let variableData: Map<object, string> | null = null;
+  const firstIndex = new Map<object, number>();
+  return xs.map((x, i) => {
+    if (x.isDisposed) return 'it is disposed';
+    if (x.dtype !== 'float32') return `its dtype is ${x.dtype}, not float32`;
+    if (name == null) return noFastPathReason();
+    if (x instanceof tf.Variable) return 'it is a tf.Variable (a parameter, not a gradient)';
+    const j = firstIndex.get(x.dataId);
+    if (j != null) return `it is the same tensor as (or shares its data with) entry ${j}`;
+    firstIndex.set(x.dataId, i);
+    const rc = backend.refCount(x.dataId);
+    if (rc === 0) return `its data is not on the active '${name}' backend`;
+    if (rc > 1) return `its data is shared with ${rc - 1} other tensor(s) (reference count ${rc}: e.g. a clone, a reshape, or a variable made or assigned from it)`;
+    // Implied by the reference count (every variable holds a reference to its current data, see
+    // Engine.makeVariable / Variable.assign), and checked anyway: against every registered variable,
+    // or, from the optimizer wrapper (whose per-step budget is a few µs), against the variables the
+    // gradients belong to.
+    if (variables === 'all') {
+      if (variableData == null) {
+        variableData = new Map();
+        for (const v of Object.values(engine.registeredVariables)) variableData.set(v.dataId, v.name);
+      }
+      const owner = variableData.get(x.dataId);
+      if (owner != null) return `its data is the value of the variable '${owner}'`;
+    } else {
+      const v = variables[i];
+      if (v != null && v.dataId === x.dataId) return `its data is the value of the variable '${v.name}'`;
+    }
+    if (name === 'cpu') {
+      const values = backend.data?.get(x.dataId)?.values;
+      if (!(values instanceof Float32Array) || !cpuDataExclusive(backend, values)) {
+        return 'on the cpu backend its array is a view of, or is viewed by, another tensor (e.g. a slice), or was made before gradclip was imported';
+      }
+    }
+    return null;
+  });
 }
 
 function asFloat32(xs: readonly tf.Tensor[]): tf.Tensor[] {
@@ -120,6 +218,28 @@ export function fusedClampValue(xs: readonly tf.Tensor[], clipValue: number): tf
 }
 
 /**
+ * Multiplies each of `xs` by `scale` (a scalar, or one scale per tensor) *in place*, as one fused
+ * kernel call. Every tensor must have passed {@link inPlaceBlockers} (not re-checked here).
+ * Bit-identical to {@link fusedScale}.
+ */
+export function scaleInPlace(xs: readonly tf.Tensor[], scale: tf.Scalar | tf.Tensor1D): void {
+  if (xs.length === 0) return;
+  tf.tidy(() => {
+    const s = scale.dtype === 'float32' ? scale : scale.toFloat();
+    run(SCALE_KERNEL, [...xs, s], { inPlace: xs.map(() => 1) });
+  });
+}
+
+/**
+ * Clamps each of `xs` to `[-clipValue, clipValue]` *in place*, as one fused kernel call. Every
+ * tensor must have passed {@link inPlaceBlockers}. Bit-identical to {@link fusedClampValue}.
+ */
+export function clampInPlace(xs: readonly tf.Tensor[], clipValue: number): void {
+  if (xs.length === 0) return;
+  run(CLAMP_VALUE_KERNEL, [...xs], { clipValue, inPlace: xs.map(() => 1) });
+}
+
+/**
  * Multiplies every present gradient of `list` by `scale` (holes kept): one fused kernel on
  * cpu/wasm, `tf.mul(g.toFloat(), scale)` per tensor elsewhere. `scale` is a scalar, or a vector
  * with one scale per *present* gradient (a per-variable clip). Call inside `tf.tidy`.
@@ -167,17 +287,36 @@ export interface FusedKerasClip {
  *
  * Null when the fast path does not apply (backend, tape), when no gradient is present, or when a
  * gradient is not float32 (the caller uses the composition). Call inside `tf.tidy`.
+ *
+ * `inPlace`: false, or the variable of each entry of `list` (null where unknown): then gradients
+ * that pass {@link inPlaceBlockers} are overwritten in place instead of copied.
  */
-export function fusedKerasClip(list: readonly MaybeTensor[], mode: KerasClipMode, c: number): FusedKerasClip | null {
+export function fusedKerasClip(
+  list: readonly MaybeTensor[],
+  mode: KerasClipMode,
+  c: number,
+  inPlace: false | readonly (tf.Variable | null)[] = false,
+): FusedKerasClip | null {
   if (fastPathBackend() == null) return null;
   const xs = list.filter((t): t is tf.Tensor => t != null);
   if (xs.length === 0 || xs.some((x) => x.dtype !== 'float32')) return null;
-  const out = run(KERAS_CLIP_STATS_KERNEL, xs, { mode, c: mode === 'none' ? 0 : c }) as tf.Tensor[];
+  // In place: the gradients that pass the safety rule are overwritten, the others copied.
+  let flags: number[] = [];
+  if (inPlace !== false && mode !== 'none') {
+    const vars = inPlace.filter((_, i) => list[i] != null);
+    flags = inPlaceBlockers(xs, vars).map((why) => (why == null ? 1 : 0));
+  }
+  const attrs: tf.NamedAttrMap = { mode, c: mode === 'none' ? 0 : c };
+  if (flags.includes(1)) attrs.inPlace = flags;
+  const out = run(KERAS_CLIP_STATS_KERNEL, xs, attrs) as tf.Tensor[];
   const [sumsOfSquares, globalNorm, clippedNorm, clipped, nonFiniteCount] = out as [tf.Tensor1D, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
+  // Outputs 5… are the clipped copies of the unflagged gradients, when the kernel wrote anything
+  // (the flagged ones were then overwritten); without them every gradient is unchanged.
   let grads: MaybeTensor[] = [...list];
   if (out.length > 5) {
     let k = 5;
-    grads = list.map((t) => (t == null ? t : out[k++]));
+    let i = 0;
+    grads = list.map((t) => (t == null ? t : flags[i++] === 1 ? t : out[k++]));
   }
   return { grads, globalNorm, clippedNorm, clipped, nonFiniteCount, sumsOfSquares };
 }

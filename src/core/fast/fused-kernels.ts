@@ -9,6 +9,12 @@
  * | `GradclipClampValue` | float32 tensors; attr `clipValue` | n tensors `min(max(x_i, -c), c)` |
  * | `GradclipKerasClipStats` | float32 tensors; attrs `mode`, `c` | what one Keras clipping step measures, see {@link KERAS_CLIP_STATS_KERNEL} |
  *
+ * In-place mode: `GradclipScale`, `GradclipClampValue` and `GradclipKerasClipStats` take an optional
+ * attr `inPlace`, a number[] with one 0/1 flag per tensor input. A flagged input's data is
+ * overwritten with its result and it gets no output (outputs are only made for unflagged inputs,
+ * in input order). Same arithmetic, same bits. Callers flag only tensors whose data nothing else
+ * can see (see `inPlaceBlocker` in fast-path.ts): the kernels do not check.
+ *
  * Sums are accumulated in float64 (cpu) or in float32 runs of 16 terms folded into float64
  * (wasm SIMD), then rounded once to float32, so a total above float32's max is `inf` exactly
  * where the anchors' float32 Σx² overflows. Products and clamps are bit-identical to tfjs's
@@ -35,10 +41,11 @@ export const CLAMP_VALUE_KERNEL = 'GradclipClampValue';
  * 0. `[Σ x_0², …]` float32 [n]; 1. global norm `sqrt(Σ ss)` float32 scalar;
  * 2. clipped norm float32 scalar; 3. clipped, bool scalar; 4. number of NaN/±inf entries, int32
  *    scalar (counted only for tensors whose Σx² is not finite: a finite sum proves there are none);
- * 5…5+n-1. only when clipping changes the gradients: the clipped gradients (`x_i * s` with
+ * 5…. only when clipping changes the gradients: the clipped gradients (`x_i * s` with
  *    `s = c / max(norm, c)`, NaN where the global norm is not finite or a per-variable norm is NaN;
  *    or `min(max(x_i, -c), c)`), bit-identical to `GradclipScale` / `GradclipClampValue`. When
- *    they are absent, the clipped gradients are the inputs themselves.
+ *    they are absent, the clipped gradients are the inputs themselves. Inputs flagged in attr
+ *    `inPlace` are overwritten with their clipped values and get no output here.
  */
 export const KERAS_CLIP_STATS_KERNEL = 'GradclipKerasClipStats';
 
@@ -159,9 +166,20 @@ function sumsOfSquaresKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return (backend as CpuBackendLike).makeTensorInfo([xs.length], 'float32', values);
 }
 
+/** Tensors the kernels have overwritten in place so far (for tests and benchmarks). */
+export const inPlaceWrites = { tensors: 0 };
+
+/** The `inPlace` attr: one 0/1 flag per tensor input (absent: none in place). */
+function inPlaceFlags(attrs: tf.NamedAttrMap | undefined): readonly number[] {
+  const f = (attrs as { inPlace?: number[] } | undefined)?.inPlace;
+  return Array.isArray(f) ? f : [];
+}
+
 /**
- * Applies `op(src, dst, n, param_i)` to every input, writing new float32 outputs of the same
- * shapes. `params` has one value, or one per input.
+ * Applies `op(src, dst, n, param_i)` to every input: into a new float32 output of the same shape,
+ * or, for inputs flagged in `inPlace`, into the input's own data (`dst = src`). `params` has one
+ * value, or one per input. Returns the new outputs (unflagged inputs only, in order) and, for
+ * every input, the tensor that now holds its result (the input itself when done in place).
  */
 function elementwise(
   backend: object,
@@ -169,41 +187,65 @@ function elementwise(
   params: ArrayLike<number>,
   wasmOp: (ex: ClipWasmExports, src: number, dst: number, n: number, p: number) => void,
   cpuOp: (x: Float32Array, p: number, out: Float32Array) => void,
-): tf.TensorInfo[] {
+  inPlace: readonly number[] = [],
+): { outs: tf.TensorInfo[]; results: tf.TensorInfo[] } {
   const param = (i: number): number => (params.length === 1 ? params[0] : params[i]);
+  const mine = (i: number): boolean => inPlace[i] === 1;
+  for (let i = 0; i < xs.length; ++i) if (mine(i)) inPlaceWrites.tensors += 1;
   if (isWasm(backend)) {
     const ex = wasmModule(backend);
-    return xs.map((x, i) => {
-      const out = backend.makeOutput(x.shape, 'float32'); // may grow the heap: take offsets after
+    const outs: tf.TensorInfo[] = [];
+    const results = xs.map((x, i) => {
       const n = size(x);
+      if (mine(i)) {
+        if (n > 0) {
+          const p = offsetOf(backend, x);
+          wasmOp(ex, p, p, n, param(i));
+        }
+        return x;
+      }
+      const out = backend.makeOutput(x.shape, 'float32'); // may grow the heap: take offsets after
       if (n > 0) wasmOp(ex, offsetOf(backend, x), offsetOf(backend, out), n, param(i));
+      outs.push(out);
       return out;
     });
+    return { outs, results };
   }
   const cpu = backend as CpuBackendLike;
+  const copied = xs.filter((_, i) => !mine(i));
   // Recycled buffers of earlier outputs: a fresh large array costs a page fault per 4 KiB.
-  const outs = cpuOutputArrays(backend, xs.map(size));
-  const infos = xs.map((x, i) => {
-    cpuOp(cpuValues(cpu, x), param(i), outs[i]);
-    return cpu.makeTensorInfo(x.shape, 'float32', outs[i]);
+  const arrays = cpuOutputArrays(backend, copied.map(size));
+  const outs: tf.TensorInfo[] = [];
+  let k = 0;
+  const results = xs.map((x, i) => {
+    const v = cpuValues(cpu, x);
+    if (mine(i)) {
+      cpuOp(v, param(i), v); // element i is read before it is written: safe with out === x
+      return x;
+    }
+    const a = arrays[k++];
+    cpuOp(v, param(i), a);
+    const out = cpu.makeTensorInfo(x.shape, 'float32', a);
+    outs.push(out);
+    return out;
   });
-  adoptCpuOutputs(outs);
-  return infos;
+  adoptCpuOutputs(arrays);
+  return { outs, results };
 }
 
-function scaleKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+function scaleKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const all = inputList(inputs);
   const scale = all[all.length - 1];
   // Copied out before any output is allocated (allocation may grow the wasm heap).
   const s = Float32Array.from(
     isWasm(backend) ? (backend.typedArrayFromHeap(scale) as Float32Array) : cpuValues(backend as CpuBackendLike, scale),
   );
-  return elementwise(backend, all.slice(0, -1), s, (ex, a, b, n, p) => ex.scale(a, b, n, p), scaleInto);
+  return elementwise(backend, all.slice(0, -1), s, (ex, a, b, n, p) => ex.scale(a, b, n, p), scaleInto, inPlaceFlags(attrs)).outs;
 }
 
 function clampValueKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const c = Math.fround((attrs as { clipValue: number }).clipValue);
-  return elementwise(backend, inputList(inputs), [c], (ex, a, b, n, p) => ex.clamp(a, b, n, p), clampInto);
+  return elementwise(backend, inputList(inputs), [c], (ex, a, b, n, p) => ex.clamp(a, b, n, p), clampInto, inPlaceFlags(attrs)).outs;
 }
 
 /** A new tensor of `backend` holding `values`. */
@@ -278,13 +320,16 @@ function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   }
   // The gradients, when clipping changes them (else the caller keeps the inputs: g * 1 and a
   // clamp of values inside [-c, c] are the identity, bit for bit).
+  // Flagged inputs (attr `inPlace`) are overwritten instead and get no output.
+  const inPlace = inPlaceFlags(attrs);
   let grads: tf.TensorInfo[] = [];
   if (scale != null && scale.some((v) => v !== 1)) {
-    grads = elementwise(backend, xs, scale, (e, a, b, len, p) => e.scale(a, b, len, p), scaleInto);
+    grads = elementwise(backend, xs, scale, (e, a, b, len, p) => e.scale(a, b, len, p), scaleInto, inPlace).outs;
   } else if (mode === 'clipvalue' && clipped) {
-    grads = elementwise(backend, xs, [c32], (e, a, b, len, p) => e.clamp(a, b, len, p), clampInto);
+    const r = elementwise(backend, xs, [c32], (e, a, b, len, p) => e.clamp(a, b, len, p), clampInto, inPlace);
+    grads = r.outs;
     let t = 0; // Σ of the clamped values' squares, as GradclipSumOfSquares on the outputs
-    for (const g of grads) t += wasm != null && ex != null ? wasmSumOfSquares(wasm, ex, g) : sumOfSquaresF64(cpuValues(backend as CpuBackendLike, g));
+    for (const g of r.results) t += wasm != null && ex != null ? wasmSumOfSquares(wasm, ex, g) : sumOfSquaresF64(cpuValues(backend as CpuBackendLike, g));
     clippedNorm = f(Math.sqrt(f(t)));
   }
   return [
