@@ -6,6 +6,7 @@
  * Run: npx tsx bench/wasm-training.ts [rounds=3] [stepsPerRound=10]
  */
 import * as tf from '@tensorflow/tfjs';
+import { cifarCnn, softmaxCrossEntropyFromLogits } from '../src/models/index.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingFixes } from '../src/kernels/index.js';
 
@@ -15,20 +16,6 @@ const BATCH = 4;
 const rounds = Number(process.argv[2] ?? 3);
 const stepsPerRound = Number(process.argv[3] ?? 10);
 
-function cifarCnn(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 6, kernelSize: 5, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 120, activation: 'relu' }),
-      tf.layers.dense({ units: 84, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
 
 interface Setup {
   model: tf.Sequential;
@@ -41,7 +28,7 @@ async function setup(backend: string): Promise<Setup> {
   await tf.ready();
   if (backend === 'wasm') registerWasmTrainingFixes();
   const model = cifarCnn();
-  model.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
+  model.compile({ optimizer: tf.train.sgd(0.01), loss: softmaxCrossEntropyFromLogits });
   const x = tf.randomUniform([BATCH, 32, 32, 3], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.tensor1d([3, 1, 7, 0], 'int32'), 10);
   for (let i = 0; i < 2; ++i) await model.trainOnBatch(x, y); // warm-up
