@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { describeBackends } from '../../test/helpers/backends.js';
-import { readWeights, tinyRegressionData, tinyRegressionModel } from '../../test/helpers/tiny-regression.js';
+import { readWeights, saveToMemory, tinyRegressionData, tinyRegressionModel } from '../../test/helpers/tiny-regression.js';
 import { ValueError } from '../errors.js';
 import * as transforms from '../transforms/index.js';
 import { ClippedOptimizer, withClipping } from './clipped-optimizer.js';
@@ -113,9 +113,8 @@ describeBackends('ClippedOptimizer with transforms', () => {
     const opt = adam({ learningRate: 0.01, transform: { name: 'zClip', args: [{ warmupSteps: 3, zThresh: 2 }] } });
     m.compile({ optimizer: opt, loss: 'meanSquaredError' });
     await m.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
-    let saved: tf.io.ModelArtifacts | null = null;
-    await m.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })), { includeOptimizer: true });
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await saveToMemory(m);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     const lo = loaded.optimizer as ClippedOptimizer;
     assert.ok(lo instanceof ClippedOptimizer);
     assert.deepEqual(lo.options.transformSpec, { name: 'zClip', args: [{ warmupSteps: 3, zThresh: 2 }] });
@@ -133,9 +132,8 @@ describeBackends('ClippedOptimizer with transforms', () => {
   it('a transform object saves, and loading it explains how to make it loadable', async () => {
     const m = model();
     m.compile({ optimizer: withClipping(tf.train.sgd(0.1), transforms.zClip()), loss: 'meanSquaredError' });
-    let saved: tf.io.ModelArtifacts | null = null;
-    await m.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })), { includeOptimizer: true });
-    await assert.rejects(tf.loadLayersModel(tf.io.fromMemory(saved!)), /transform given as an object.*Pass the transform as a spec/);
+    const saved = await saveToMemory(m);
+    await assert.rejects(tf.loadLayersModel(tf.io.fromMemory(saved)), /transform given as an object.*Pass the transform as a spec/);
     m.dispose();
   });
 

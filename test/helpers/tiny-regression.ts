@@ -29,3 +29,16 @@ export function tinyRegressionModel(init?: tf.Tensor[], seeds: [number, number] 
 export async function readWeights(m: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(m.getWeights().map(async (w) => (await w.data()) as Float32Array));
 }
+
+/** Saves a model with its optimizer into memory (`model.save(…, { includeOptimizer: true })`). */
+export async function saveToMemory(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    { includeOptimizer: true },
+  );
+  return saved!;
+}
