@@ -44,6 +44,42 @@ export interface FlatGrads {
   rebuild(list: MaybeTensor[]): any;
 }
 
+/**
+ * {@link FlatGrads} as a class: `rebuild` is a prototype method, not a closure made per call
+ * (flattenGrads runs on every training step of the optimizer wrapper).
+ */
+class Flat implements FlatGrads {
+  constructor(
+    readonly list: MaybeTensor[],
+    readonly names: string[],
+    private readonly form: 'tensor' | 'named' | 'list' | 'map',
+  ) {}
+
+  rebuild(l: MaybeTensor[]): any {
+    switch (this.form) {
+      case 'tensor':
+        return l[0];
+      case 'list':
+        return l;
+      case 'named': {
+        const out: NamedTensor[] = new Array(this.names.length);
+        for (let i = 0; i < out.length; ++i) out[i] = { name: this.names[i], tensor: l[i] as tf.Tensor };
+        return out;
+      }
+      default: {
+        const out: tf.NamedTensorMap = {};
+        for (let i = 0; i < this.names.length; ++i) {
+          const k = this.names[i];
+          // An own '__proto__' key, as Object.fromEntries makes (assignment would set the prototype).
+          if (k === '__proto__') Object.defineProperty(out, k, { value: l[i], enumerable: true, writable: true, configurable: true });
+          else out[k] = l[i] as tf.Tensor;
+        }
+        return out;
+      }
+    }
+  }
+}
+
 function isTensor(x: unknown): x is tf.Tensor {
   return x instanceof tf.Tensor;
 }
@@ -61,16 +97,16 @@ function isNamedTensor(x: unknown): x is NamedTensor {
  */
 export function flattenGrads(grads: Grads, argName = 'grads'): FlatGrads {
   if (isTensor(grads)) {
-    return { list: [grads], names: ['0'], rebuild: (l) => l[0] };
+    return new Flat([grads], ['0'], 'tensor');
   }
   if (Array.isArray(grads)) {
     if (grads.length > 0 && grads.every((g) => isNamedTensor(g))) {
       const named = grads as NamedTensor[];
-      return {
-        list: named.map((n) => n.tensor),
-        names: named.map((n) => n.name),
-        rebuild: (l) => named.map((n, i) => ({ name: n.name, tensor: l[i] as tf.Tensor })),
-      };
+      return new Flat(
+        named.map((n) => n.tensor),
+        named.map((n) => n.name),
+        'named',
+      );
     }
     grads.forEach((g, i) => {
       if (g != null && !isTensor(g)) {
@@ -81,7 +117,7 @@ export function flattenGrads(grads: Grads, argName = 'grads'): FlatGrads {
       }
     });
     const list = grads as MaybeTensor[];
-    return { list: list.slice(), names: list.map((_, i) => String(i)), rebuild: (l) => l };
+    return new Flat(list.slice(), list.map((_, i) => String(i)), 'list');
   }
   if (grads != null && typeof grads === 'object') {
     const map = grads as tf.NamedTensorMap;
@@ -94,11 +130,11 @@ export function flattenGrads(grads: Grads, argName = 'grads'): FlatGrads {
         );
       }
     });
-    return {
-      list: names.map((k) => map[k]),
+    return new Flat(
+      names.map((k) => map[k]),
       names,
-      rebuild: (l) => Object.fromEntries(names.map((k, i) => [k, l[i]])) as tf.NamedTensorMap,
-    };
+      'map',
+    );
   }
   throw new ValueError(
     `\`${argName}\` must be a tensor, an array of tensors, a NamedTensor[] or a NamedTensorMap. Received: ${argName}=${formatValue(grads)}`,

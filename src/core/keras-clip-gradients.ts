@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { present, type MaybeTensor } from './grad-forms.js';
 import { sumsOfSquares, totalSumOfSquares } from './sum-of-squares.js';
-import { clampPresent, fusedKerasClip, scalePresent } from './fast/fast-path.js';
+import { clampPresent, fusedKerasClip, scalePresent, type FusedKerasClip } from './fast/fast-path.js';
+import { NON_FINITE_SPLIT, PACKED, PACKED_STATS_HEADER } from './fast/fused-kernels.js';
 
 /** Keras 3 clipping options; at most one is set (validated by the caller). */
 export interface KerasClipOptions {
@@ -58,16 +59,97 @@ export function kerasClipGradients(
   options: KerasClipOptions,
   inPlace: false | readonly (tf.Variable | null)[] = false,
 ): { grads: MaybeTensor[] } & ClipMeasurements {
-  // cpu/wasm: one fused measuring kernel (+ one scale/clamp kernel only when it changes something).
-  const fused =
-    options.clipnorm != null
-      ? fusedKerasClip(list, 'clipnorm', options.clipnorm, inPlace)
-      : options.globalClipnorm != null
-        ? fusedKerasClip(list, 'global', options.globalClipnorm, inPlace)
-        : options.clipvalue != null
-          ? fusedKerasClip(list, 'clipvalue', options.clipvalue, inPlace)
-          : fusedKerasClip(list, 'none', 0);
-  if (fused != null) return fused;
+  const fused = fusedClip(list, options, inPlace);
+  if (fused != null) {
+    const p = fused.packed;
+    return {
+      grads: fused.grads,
+      globalNorm: packedStat(p, 'globalNorm'),
+      clippedNorm: packedStat(p, 'clippedNorm'),
+      clipped: packedStat(p, 'clipped'),
+      nonFiniteCount: packedStat(p, 'nonFiniteCount'),
+      sumsOfSquares: packedSumsOfSquares(p),
+    };
+  }
+  return composedClip(list, options);
+}
+
+/**
+ * {@link kerasClipGradients} with every measurement packed into one float32 vector (what the
+ * fused kernel writes; the composition packs its tensors the same way): `[globalNorm,
+ * clippedNorm, clipped (0/1), nonFiniteLo, nonFiniteHi, Σ x_0², …]` with the non-finite count
+ * `lo + hi * 2^24`. Read single measurements back with {@link packedStat} and
+ * {@link packedSumsOfSquares}. For the optimizer wrapper: one tensor to keep per step instead of
+ * five. Makes no tensor besides those it returns (no `tf.tidy` needed around it).
+ */
+export function kerasClipGradientsPacked(
+  list: MaybeTensor[],
+  options: KerasClipOptions,
+  inPlace: false | readonly (tf.Variable | null)[] = false,
+): { grads: MaybeTensor[]; packed: tf.Tensor1D } {
+  const fused = fusedClip(list, options, inPlace);
+  if (fused != null) return fused; // the kernel's own outputs only: nothing to tidy
+  type Packed = { grads: MaybeTensor[]; packed: tf.Tensor1D };
+  return tf.tidy(() => packComposed(list, options) as unknown as tf.TensorContainer) as unknown as Packed;
+}
+
+function packComposed(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[]; packed: tf.Tensor1D } {
+  const r = composedClip(list, options);
+  const one = (t: tf.Tensor): tf.Tensor1D => tf.reshape(tf.cast(t, 'float32'), [1]);
+  const split = tf.scalar(NON_FINITE_SPLIT, 'int32');
+  const packed = tf.concat([
+    one(r.globalNorm),
+    one(r.clippedNorm),
+    one(r.clipped),
+    one(tf.mod(r.nonFiniteCount, split)),
+    one(tf.floorDiv(r.nonFiniteCount, split)),
+    r.sumsOfSquares,
+  ]) as tf.Tensor1D;
+  return { grads: r.grads, packed };
+}
+
+/** One measurement of a packed stats vector (see {@link kerasClipGradientsPacked}) as a scalar of its usual dtype. */
+export function packedStat(packed: tf.Tensor1D, name: 'globalNorm' | 'clippedNorm' | 'clipped' | 'nonFiniteCount'): tf.Scalar {
+  return tf.tidy(() => {
+    const at = (i: number): tf.Scalar => tf.reshape(tf.slice(packed, [i], [1]), []);
+    if (name === 'nonFiniteCount') {
+      const lo = tf.cast(at(PACKED.nonFiniteLo), 'int32');
+      const hi = tf.cast(at(PACKED.nonFiniteHi), 'int32');
+      return tf.add(lo, tf.mul(hi, tf.scalar(NON_FINITE_SPLIT, 'int32'))) as tf.Scalar;
+    }
+    const v = at(PACKED[name]);
+    return name === 'clipped' ? (tf.cast(v, 'bool') as tf.Scalar) : v;
+  });
+}
+
+/** The `[Σ x_0², …]` part of a packed stats vector. */
+export function packedSumsOfSquares(packed: tf.Tensor1D): tf.Tensor1D {
+  return tf.slice(packed, [PACKED_STATS_HEADER], [packed.size - PACKED_STATS_HEADER]);
+}
+
+/** The measurements of a packed stats vector already read on the host. */
+export function unpackStats(v: ArrayLike<number>): { globalNorm: number; clippedNorm: number; clipped: boolean; nonFiniteCount: number } {
+  return {
+    globalNorm: v[PACKED.globalNorm],
+    clippedNorm: v[PACKED.clippedNorm],
+    clipped: v[PACKED.clipped] !== 0,
+    nonFiniteCount: v[PACKED.nonFiniteLo] + v[PACKED.nonFiniteHi] * NON_FINITE_SPLIT,
+  };
+}
+
+/** cpu/wasm: one fused measuring kernel (+ one scale/clamp kernel only when it changes something). */
+function fusedClip(list: MaybeTensor[], options: KerasClipOptions, inPlace: false | readonly (tf.Variable | null)[]): FusedKerasClip | null {
+  return options.clipnorm != null
+    ? fusedKerasClip(list, 'clipnorm', options.clipnorm, inPlace)
+    : options.globalClipnorm != null
+      ? fusedKerasClip(list, 'global', options.globalClipnorm, inPlace)
+      : options.clipvalue != null
+        ? fusedKerasClip(list, 'clipvalue', options.clipvalue, inPlace)
+        : fusedKerasClip(list, 'none', 0);
+}
+
+/** The tfjs composition (any backend, differentiable). */
+function composedClip(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[] } & ClipMeasurements {
   const xs = present(list).map((g) => (g.dtype === 'float32' ? g : g.toFloat()));
   // One fused kernel on cpu/wasm: Σg² of every present gradient, as a [n] vector.
   const ss = sumsOfSquares(xs);

@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
-import { kerasClipGradients } from '../core/keras-clip-gradients.js';
+import { kerasClipGradientsPacked, packedStat, packedSumsOfSquares, unpackStats } from '../core/keras-clip-gradients.js';
+import { PACKED } from '../core/fast/fused-kernels.js';
 import { inPlaceEnabled } from '../core/fast/fast-path.js';
 import { sumOfSquares, totalSumOfSquares } from '../core/sum-of-squares.js';
 import type { GradientTransformation } from '../transforms/types.js';
@@ -237,44 +238,42 @@ export class ClippedOptimizer extends tf.Optimizer {
    */
   private applyStep(variableGradients: tf.NamedTensorMap | NamedTensor[], loss: tf.Scalar | null, ownFrom: number | null = null): void {
     const flat = flattenGrads(variableGradients, 'variableGradients');
-    this.warnMissing(flat.list, flat.names);
     const step = this.steps + 1;
-    const want = this.statsEnabled;
-    const inPlace =
-      ownFrom != null &&
-      inPlaceEnabled() &&
-      !want.keepGradients &&
-      this.options.transform == null &&
-      flat.list.every((g) => g == null || g.id >= ownFrom)
-        ? flat.names.map((n) => lookupVariable(n))
-        : false;
-    const presentNames = flat.names.filter((_, i) => flat.list[i] != null);
+    const req = this.statRequests;
+    const want = { perVariable: req.perVariable > 0, updateRatios: req.updateRatios > 0, keepGradients: req.keepGradients > 0 };
+    // One pass over the gradients (this runs every training step): present names, holes, ownership.
+    const list = flat.list;
+    const presentNames: string[] = [];
+    let allOwn = ownFrom != null;
+    for (let i = 0; i < list.length; ++i) {
+      const g = list[i];
+      if (g == null) continue;
+      presentNames.push(flat.names[i]);
+      if (allOwn && g.id < (ownFrom as number)) allOwn = false;
+    }
+    if (presentNames.length < list.length) this.warnMissing(list, flat.names);
+    const inPlace = allOwn && inPlaceEnabled() && !want.keepGradients && this.options.transform == null ? flat.names.map((n) => lookupVariable(n)) : false;
     const variables = want.perVariable || want.updateRatios ? presentNames.map((n) => lookupVariable(n)) : [];
     const perVar = want.perVariable || want.updateRatios;
-    const r0 = tf.tidy(() => {
-      const r = kerasClipGradients(flat.list, this.options, inPlace);
-      const gradNorms = perVar ? (tf.sqrt(r.sumsOfSquares) as tf.Tensor1D) : undefined;
-      const weightNorms = perVar
-        ? (tf.sqrt(stackScalars(variables.map((v) => (v == null ? tf.scalar(NaN) : sumOfSquares(v))))) as tf.Tensor1D)
-        : undefined;
-      return {
-        grads: r.grads as tf.Tensor[],
-        globalNorm: r.globalNorm,
-        clippedNorm: r.clippedNorm,
-        clipped: r.clipped,
-        nonFiniteCount: r.nonFiniteCount,
-        gradNorms,
-        weightNorms,
-      };
-    });
-    const result = { ...r0, gradNorms: r0.gradNorms ?? null, weightNorms: r0.weightNorms ?? null };
-    const measured = [result.globalNorm, result.clippedNorm, result.clipped, result.nonFiniteCount];
-    const optional = [result.gradNorms, result.weightNorms].filter((t): t is tf.Tensor1D => t != null);
+    // All scalar measurements come packed in one small float32 tensor (one tensor to keep, one
+    // download to read); StepStatsTensors' scalars are sliced from it only when someone asks.
+    type Result = { grads: tf.Tensor[]; packed: tf.Tensor1D; gradNorms?: tf.Tensor1D; weightNorms?: tf.Tensor1D };
+    // Without per-variable stats no tidy scope is needed: the clip makes only what it returns.
+    const result: Result = !perVar
+      ? (kerasClipGradientsPacked(flat.list, this.options, inPlace) as Result)
+      : tf.tidy(() => {
+          const r = kerasClipGradientsPacked(flat.list, this.options, inPlace);
+          const gradNorms = tf.sqrt(packedSumsOfSquares(r.packed)) as tf.Tensor1D;
+          const weightNorms = tf.sqrt(stackScalars(variables.map((v) => (v == null ? tf.scalar(NaN) : sumOfSquares(v))))) as tf.Tensor1D;
+          return { grads: r.grads as tf.Tensor[], packed: r.packed, gradNorms, weightNorms };
+        });
+    const measured: tf.Tensor[] = [result.packed];
+    const optional = perVar ? [result.gradNorms as tf.Tensor1D, result.weightNorms as tf.Tensor1D] : [];
     const own = result.grads.filter((g, i) => g != null && g !== flat.list[i]) as tf.Tensor[];
     const policy = this.options.nonFinite;
     let skipped = false;
     if (policy !== 'propagate' || this.gates.length > 0) {
-      const norm = result.globalNorm.dataSync()[0];
+      const norm = result.packed.dataSync()[PACKED.globalNorm];
       if (Number.isFinite(norm) && this.gates.length > 0) {
         const info: StepGateInfo = { step, loss: loss == null ? null : loss.dataSync()[0], globalNorm: norm };
         let skip = false;
@@ -305,6 +304,7 @@ export class ClippedOptimizer extends tf.Optimizer {
     this.steps = step;
     let applyGrads: MaybeTensor[] = result.grads;
     let transformOwn: tf.Tensor[] = [];
+    let transformed: { clippedNorm: tf.Scalar; clipped: tf.Scalar } | null = null;
     if (!skipped && this.options.transform != null) {
       let t: { grads: MaybeTensor[]; skip: boolean };
       try {
@@ -322,12 +322,9 @@ export class ClippedOptimizer extends tf.Optimizer {
       } else {
         applyGrads = t.grads;
         const post = tf.tidy(() => tf.sqrt(totalSumOfSquares(transformOwn)) as tf.Scalar);
-        const fired = tf.tidy(() => tf.less(post, tf.mul(result.globalNorm, 1 - 1e-6)) as tf.Scalar);
-        tf.dispose([result.clippedNorm, result.clipped]);
-        result.clippedNorm = post;
-        result.clipped = fired;
-        measured[1] = post;
-        measured[2] = fired;
+        const fired = tf.tidy(() => tf.less(post, tf.mul(packedStat(result.packed, 'globalNorm'), 1 - 1e-6)) as tf.Scalar);
+        transformed = { clippedNorm: post, clipped: fired };
+        measured.push(post, fired);
       }
     }
     // Old values share their data with the variables (no copy) until assign() swaps it out.
@@ -359,20 +356,18 @@ export class ClippedOptimizer extends tf.Optimizer {
       });
       this.setKeptGradients(kept);
     }
-    const clippedNorm = skipped ? tf.keep(tf.scalar(0)) : result.clippedNorm;
-    if (skipped) result.clippedNorm.dispose();
-    this.setStats({
-      globalNorm: result.globalNorm,
-      clippedNorm,
-      clipped: result.clipped,
-      nonFiniteCount: result.nonFiniteCount,
-      skipped,
-      step,
-      variableNames: presentNames,
-      gradNorms: want.perVariable ? result.gradNorms : null,
-      weightNorms: want.perVariable ? result.weightNorms : null,
-      updateRatios,
-    });
+    this.setStats(
+      new PackedStepStats(
+        result.packed,
+        skipped,
+        step,
+        presentNames,
+        want.perVariable ? (result.gradNorms ?? null) : null,
+        want.perVariable ? (result.weightNorms ?? null) : null,
+        updateRatios,
+        transformed,
+      ),
+    );
     if (!want.perVariable) tf.dispose(optional);
   }
 
@@ -552,8 +547,71 @@ Object.defineProperty(ClippedOptimizer, Symbol.hasInstance, {
 
 tf.serialization.registerClass(ClippedOptimizer);
 
+/**
+ * The wrapper's {@link StepStatsTensors}: the scalar measurements live in one packed float32
+ * tensor (see `kerasClipGradientsPacked`); `globalNorm`, `clippedNorm`, `clipped` and
+ * `nonFiniteCount` are sliced from it on first access, owned by these stats and disposed with them.
+ */
+class PackedStepStats implements StepStatsTensors {
+  private gn: tf.Scalar | null = null;
+  private cn: tf.Scalar | null = null;
+  private cl: tf.Scalar | null = null;
+  private nf: tf.Scalar | null = null;
+
+  constructor(
+    /** `[globalNorm, clippedNorm, clipped, nonFiniteLo, nonFiniteHi, Σ x_0², …]`. */
+    readonly packed: tf.Tensor1D,
+    readonly skipped: boolean,
+    readonly step: number,
+    readonly variableNames: readonly string[],
+    readonly gradNorms: tf.Tensor1D | null,
+    readonly weightNorms: tf.Tensor1D | null,
+    readonly updateRatios: tf.Tensor1D | null,
+    /** What a transform's gradients measured, replacing the packed clipped norm and flag. */
+    readonly transformed: { readonly clippedNorm: tf.Scalar; readonly clipped: tf.Scalar } | null,
+  ) {}
+
+  get globalNorm(): tf.Scalar {
+    return (this.gn ??= tf.keep(packedStat(this.packed, 'globalNorm')));
+  }
+
+  get clippedNorm(): tf.Scalar {
+    return (this.cn ??= tf.keep(this.skipped ? tf.scalar(0) : (this.transformed?.clippedNorm.clone() ?? packedStat(this.packed, 'clippedNorm'))));
+  }
+
+  get clipped(): tf.Scalar {
+    return (this.cl ??= tf.keep(this.transformed?.clipped.clone() ?? packedStat(this.packed, 'clipped')));
+  }
+
+  get nonFiniteCount(): tf.Scalar {
+    return (this.nf ??= tf.keep(packedStat(this.packed, 'nonFiniteCount')));
+  }
+
+  /** Every tensor these stats own (the lazily made scalars included). */
+  tensors(): tf.Tensor[] {
+    const t = this.transformed;
+    const ts: (tf.Tensor | null | undefined)[] = [this.packed, t?.clippedNorm, t?.clipped, this.gn, this.cn, this.cl, this.nf, this.gradNorms, this.weightNorms, this.updateRatios];
+    return ts.filter((x): x is tf.Tensor => x != null);
+  }
+
+  /** The numbers, with one download of the packed tensor (plus the optional tensors present). */
+  async read(): Promise<StepStats> {
+    const none = Promise.resolve(null);
+    const t = this.transformed;
+    const [p, tcn, tcl] = await Promise.all([this.packed.data(), t?.clippedNorm.data() ?? none, t?.clipped.data() ?? none]);
+    const v = unpackStats(p);
+    if (tcn != null && tcl != null) {
+      v.clippedNorm = tcn[0];
+      v.clipped = tcl[0] !== 0;
+    }
+    if (this.skipped) v.clippedNorm = 0;
+    return { ...v, skipped: this.skipped, step: this.step };
+  }
+}
+
 /** Every tensor a {@link StepStatsTensors} owns. */
 function statsTensors(s: StepStatsTensors): tf.Tensor[] {
+  if (s instanceof PackedStepStats) return s.tensors();
   const ts: (tf.Tensor | null)[] = [s.globalNorm, s.clippedNorm, s.clipped, s.nonFiniteCount, s.gradNorms, s.weightNorms, s.updateRatios];
   return ts.filter((t): t is tf.Tensor => t != null);
 }
@@ -583,16 +641,12 @@ function lookupVariable(name: string): tf.Variable | null {
  */
 export async function readStepStats(s: StepStatsTensors): Promise<StepStats> {
   const none = Promise.resolve(null);
-  const [g, c, f, n, gn, wn, ur] = await Promise.all([
-    s.globalNorm.data(),
-    s.clippedNorm.data(),
-    s.clipped.data(),
-    s.nonFiniteCount.data(),
+  const [out, gn, wn, ur] = await Promise.all([
+    s instanceof PackedStepStats ? s.read() : readScalarStats(s),
     s.gradNorms?.data() ?? none,
     s.weightNorms?.data() ?? none,
     s.updateRatios?.data() ?? none,
   ]);
-  const out: StepStats = { globalNorm: g[0], clippedNorm: c[0], clipped: f[0] !== 0, skipped: s.skipped, step: s.step, nonFiniteCount: n[0] };
   if (gn != null || ur != null) {
     out.variables = s.variableNames.map((name, i) => ({
       name,
@@ -602,6 +656,12 @@ export async function readStepStats(s: StepStatsTensors): Promise<StepStats> {
     }));
   }
   return out;
+}
+
+/** {@link readStepStats}'s scalars of stats made elsewhere (one download per tensor). */
+async function readScalarStats(s: StepStatsTensors): Promise<StepStats> {
+  const [g, c, f, n] = await Promise.all([s.globalNorm.data(), s.clippedNorm.data(), s.clipped.data(), s.nonFiniteCount.data()]);
+  return { globalNorm: g[0], clippedNorm: c[0], clipped: f[0] !== 0, skipped: s.skipped, step: s.step, nonFiniteCount: n[0] };
 }
 
 /**

@@ -37,6 +37,8 @@ let enabled = true;
 let inPlaceOn = true;
 /** Backends whose fused kernels this module has registered (tfjs keeps them for the process). */
 const registered = new Set<FusedBackendName>();
+/** The last wasm backend whose SIMD module loaded and whose kernels are registered (checked once per backend). */
+let wasmReady: object | null = null;
 
 /**
  * Turns the fast path on or off for the whole process (tests and benchmarks compare both).
@@ -70,9 +72,13 @@ export function fastPathBackend(): FusedBackendName | null {
     return 'cpu';
   }
   if (name === 'wasm') {
-    if (wasmKernelsFor(engine.backend) == null) return null;
-    if (!registered.has('wasm')) ensureFusedKernels('wasm');
-    registered.add('wasm');
+    const backend = engine.backend;
+    if (backend !== wasmReady) {
+      if (wasmKernelsFor(backend) == null) return null;
+      if (!registered.has('wasm')) ensureFusedKernels('wasm');
+      registered.add('wasm');
+      wasmReady = backend; // its SIMD module is instantiated (and cached) for its memory
+    }
     return 'wasm';
   }
   return null;
@@ -268,19 +274,17 @@ export function clampPresent(list: readonly MaybeTensor[], clipValue: number): M
   return list.map((t) => (t == null ? t : fused[k++]));
 }
 
-/** What {@link fusedKerasClip} returns (the fields of `kerasClipGradients`'s result). */
+/** What {@link fusedKerasClip} returns. */
 export interface FusedKerasClip {
   grads: MaybeTensor[];
-  globalNorm: tf.Scalar;
-  clippedNorm: tf.Scalar;
-  clipped: tf.Scalar;
-  nonFiniteCount: tf.Scalar;
-  sumsOfSquares: tf.Tensor1D;
+  /** Every measurement in one float32 vector, laid out as `PACKED` / `PACKED_STATS_HEADER` say. */
+  packed: tf.Tensor1D;
 }
 
 /**
  * A whole Keras 3 clipping step as one fused kernel (`GradclipKerasClipStats`): it measures
- * everything (Σx² per tensor, norms, the clip flag, the non-finite count) and writes scaled or
+ * everything (Σx² per tensor, norms, the clip flag, the non-finite count; returned packed in one
+ * float32 vector) and writes scaled or
  * clamped gradients only when that changes them. When it would not (every scale exactly 1, or no
  * entry outside `[-c, c]`), the present gradients of `list` are returned as they are, not
  * copied: `g * 1` and such a clamp are the identity, bit for bit.
@@ -309,14 +313,14 @@ export function fusedKerasClip(
   const attrs: tf.NamedAttrMap = { mode, c: mode === 'none' ? 0 : c };
   if (flags.includes(1)) attrs.inPlace = flags;
   const out = run(KERAS_CLIP_STATS_KERNEL, xs, attrs) as tf.Tensor[];
-  const [sumsOfSquares, globalNorm, clippedNorm, clipped, nonFiniteCount] = out as [tf.Tensor1D, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
-  // Outputs 5… are the clipped copies of the unflagged gradients, when the kernel wrote anything
+  const packed = out[0] as tf.Tensor1D;
+  // Outputs 1… are the clipped copies of the unflagged gradients, when the kernel wrote anything
   // (the flagged ones were then overwritten); without them every gradient is unchanged.
   let grads: MaybeTensor[] = [...list];
-  if (out.length > 5) {
-    let k = 5;
+  if (out.length > 1) {
+    let k = 1;
     let i = 0;
     grads = list.map((t) => (t == null ? t : flags[i++] === 1 ? t : out[k++]));
   }
-  return { grads, globalNorm, clippedNorm, clipped, nonFiniteCount, sumsOfSquares };
+  return { grads, packed };
 }

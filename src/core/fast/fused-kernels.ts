@@ -38,16 +38,25 @@ export const CLAMP_VALUE_KERNEL = 'GradclipClampValue';
  * with the scalar arithmetic of the tfjs composition done on the host in float32 (bit-identical
  * to it on the cpu backend; on wasm the [n]-vector sums are float64 instead of float32). Outputs:
  *
- * 0. `[Σ x_0², …]` float32 [n]; 1. global norm `sqrt(Σ ss)` float32 scalar;
- * 2. clipped norm float32 scalar; 3. clipped, bool scalar; 4. number of NaN/±inf entries, int32
- *    scalar (counted only for tensors whose Σx² is not finite: a finite sum proves there are none);
- * 5…. only when clipping changes the gradients: the clipped gradients (`x_i * s` with
+ * 0. every measurement packed into one float32 vector of `PACKED_STATS_HEADER + n` entries (see
+ *    {@link PACKED}): global norm `sqrt(Σ ss)`, clipped norm, clipped (0/1), the number of NaN/±inf
+ *    entries split in two exact float32 halves `lo + hi * 2^24` (counted only for tensors whose
+ *    Σx² is not finite: a finite sum proves there are none), then `[Σ x_0², …]`. One output
+ *    tensor instead of five: the per-step cost of the wrapper is mostly tensor bookkeeping.
+ * 1…. only when clipping changes the gradients: the clipped gradients (`x_i * s` with
  *    `s = c / max(norm, c)`, NaN where the global norm is not finite or a per-variable norm is NaN;
  *    or `min(max(x_i, -c), c)`), bit-identical to `GradclipScale` / `GradclipClampValue`. When
  *    they are absent, the clipped gradients are the inputs themselves. Inputs flagged in attr
  *    `inPlace` are overwritten with their clipped values and get no output here.
  */
 export const KERAS_CLIP_STATS_KERNEL = 'GradclipKerasClipStats';
+
+/** Index of each measurement in the packed stats vector of {@link KERAS_CLIP_STATS_KERNEL}. */
+export const PACKED = { globalNorm: 0, clippedNorm: 1, clipped: 2, nonFiniteLo: 3, nonFiniteHi: 4 } as const;
+/** Entries before the `[Σ x_0², …]` part of the packed stats vector. */
+export const PACKED_STATS_HEADER = 5;
+/** The non-finite count is stored as `lo + hi * NON_FINITE_SPLIT`, both halves exact in float32. */
+export const NON_FINITE_SPLIT = 2 ** 24;
 
 /** Which Keras 3 clipping option a {@link KERAS_CLIP_STATS_KERNEL} call measures. */
 export type KerasClipMode = 'none' | 'global' | 'clipnorm' | 'clipvalue';
@@ -189,42 +198,42 @@ function elementwise(
   cpuOp: (x: Float32Array, p: number, out: Float32Array) => void,
   inPlace: readonly number[] = [],
 ): { outs: tf.TensorInfo[]; results: tf.TensorInfo[] } {
-  const param = (i: number): number => (params.length === 1 ? params[0] : params[i]);
-  const mine = (i: number): boolean => inPlace[i] === 1;
-  for (let i = 0; i < xs.length; ++i) if (mine(i)) inPlaceWrites.tensors += 1;
+  // No local closures here: this runs on every clipping training step (and tsx names each one).
+  const one = params.length === 1;
+  for (let i = 0; i < xs.length; ++i) if (inPlace[i] === 1) inPlaceWrites.tensors += 1;
   if (isWasm(backend)) {
     const ex = wasmModule(backend);
     const outs: tf.TensorInfo[] = [];
     const results = xs.map((x, i) => {
       const n = size(x);
-      if (mine(i)) {
+      if (inPlace[i] === 1) {
         if (n > 0) {
           const p = offsetOf(backend, x);
-          wasmOp(ex, p, p, n, param(i));
+          wasmOp(ex, p, p, n, one ? params[0] : params[i]);
         }
         return x;
       }
       const out = backend.makeOutput(x.shape, 'float32'); // may grow the heap: take offsets after
-      if (n > 0) wasmOp(ex, offsetOf(backend, x), offsetOf(backend, out), n, param(i));
+      if (n > 0) wasmOp(ex, offsetOf(backend, x), offsetOf(backend, out), n, one ? params[0] : params[i]);
       outs.push(out);
       return out;
     });
     return { outs, results };
   }
   const cpu = backend as CpuBackendLike;
-  const copied = xs.filter((_, i) => !mine(i));
+  const copied = xs.filter((_, i) => inPlace[i] !== 1);
   // Recycled buffers of earlier outputs: a fresh large array costs a page fault per 4 KiB.
   const arrays = cpuOutputArrays(backend, copied.map(size));
   const outs: tf.TensorInfo[] = [];
   let k = 0;
   const results = xs.map((x, i) => {
     const v = cpuValues(cpu, x);
-    if (mine(i)) {
-      cpuOp(v, param(i), v); // element i is read before it is written: safe with out === x
+    if (inPlace[i] === 1) {
+      cpuOp(v, one ? params[0] : params[i], v); // element i is read before it is written: safe with out === x
       return x;
     }
     const a = arrays[k++];
-    cpuOp(v, param(i), a);
+    cpuOp(v, one ? params[0] : params[i], a);
     const out = cpu.makeTensorInfo(x.shape, 'float32', a);
     outs.push(out);
     return out;
@@ -332,14 +341,15 @@ function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     for (const g of r.results) t += wasm != null && ex != null ? wasmSumOfSquares(wasm, ex, g) : sumOfSquaresF64(cpuValues(backend as CpuBackendLike, g));
     clippedNorm = f(Math.sqrt(f(t)));
   }
-  return [
-    outputOf(backend, [n], 'float32', ss),
-    outputOf(backend, [], 'float32', Float32Array.of(globalNorm)),
-    outputOf(backend, [], 'float32', Float32Array.of(clippedNorm)),
-    outputOf(backend, [], 'bool', Uint8Array.of(clipped ? 1 : 0)),
-    outputOf(backend, [], 'int32', Int32Array.of(nonFinite)),
-    ...grads,
-  ];
+  // Every measurement in one small float32 output (one tensor to keep and read per step).
+  const stats = new Float32Array(PACKED_STATS_HEADER + n);
+  stats[PACKED.globalNorm] = globalNorm;
+  stats[PACKED.clippedNorm] = clippedNorm;
+  stats[PACKED.clipped] = clipped ? 1 : 0;
+  stats[PACKED.nonFiniteLo] = nonFinite % NON_FINITE_SPLIT;
+  stats[PACKED.nonFiniteHi] = Math.floor(nonFinite / NON_FINITE_SPLIT);
+  stats.set(ss, PACKED_STATS_HEADER);
+  return [outputOf(backend, [PACKED_STATS_HEADER + n], 'float32', stats), ...grads];
 }
 
 const KERNELS: [string, tf.KernelFunc][] = [
