@@ -27,6 +27,7 @@ export {
   type StepGateInfo,
 } from './optimizer/clipped-optimizer.js';
 export type { ClippingOptions, NonFinitePolicy } from './optimizer/clipping-options.js';
+export { setFusedUpdateEnabled, fusedUpdateEnabled } from './optimizer/fused-update.js';
 export {
   sgd,
   momentum,

@@ -40,6 +40,8 @@ export interface FlatGrads {
   readonly list: MaybeTensor[];
   /** Names where the form has them (map keys or `NamedTensor.name`), else indices as strings. */
   readonly names: string[];
+  /** The caller's form: one tensor, a `NamedTensor[]`, a plain list, or a `NamedTensorMap`. */
+  readonly form: 'tensor' | 'named' | 'list' | 'map';
   /** Rebuilds the caller's form around new tensors (same length and order as `list`). */
   rebuild(list: MaybeTensor[]): any;
 }
@@ -52,7 +54,7 @@ class Flat implements FlatGrads {
   constructor(
     readonly list: MaybeTensor[],
     readonly names: string[],
-    private readonly form: 'tensor' | 'named' | 'list' | 'map',
+    readonly form: 'tensor' | 'named' | 'list' | 'map',
   ) {}
 
   rebuild(l: MaybeTensor[]): any {

@@ -12,6 +12,7 @@ import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from
 import { kerasClipGradientsPacked, packedStat, packedSumsOfSquares, unpackStats } from '../core/keras-clip-gradients.js';
 import { PACKED } from '../core/fast/fused-kernels.js';
 import { inPlaceEnabled } from '../core/fast/fast-path.js';
+import { applyFusedUpdate } from './fused-update.js';
 import { sumOfSquares, totalSumOfSquares } from '../core/sum-of-squares.js';
 import type { GradientTransformation } from '../transforms/types.js';
 import type { TransformSpec } from '../transforms/from-spec.js';
@@ -331,7 +332,9 @@ export class ClippedOptimizer extends tf.Optimizer {
     const before: (tf.Tensor | null)[] | null = want.updateRatios && !skipped ? variables.map((v) => (v == null ? null : (tf.clone(v) as tf.Tensor))) : null;
     if (!skipped) {
       try {
-        this.inner.applyGradients(flat.rebuild(applyGrads));
+        // tfjs's SGD / Momentum / Adam step in one pass per variable where that is exact (fused-update.ts).
+        const named = flat.form === 'named' || flat.form === 'map';
+        if (!named || !applyFusedUpdate(this.inner, flat.names, applyGrads)) this.inner.applyGradients(flat.rebuild(applyGrads));
       } catch (err) {
         tf.dispose([...measured, ...optional]);
         if (before != null) tf.dispose(before.filter((t): t is tf.Tensor => t != null));

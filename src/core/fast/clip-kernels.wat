@@ -176,4 +176,131 @@
         (if (f32.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $t)))
-    (local.get $m)))
+    (local.get $m))
+  ;; ---- optimizer updates (tfjs SGD / Momentum / Adam), in place, float32 ----------------------
+  ;; Each is the arithmetic of tfjs 4.22's `applyGradients` for one variable, op for op, every op
+  ;; rounded to float32 (IEEE; wasm has no implicit FMA), so the results are bit-identical to the
+  ;; tfjs kernels' chain. Pointers may not overlap, except that nothing is read after it is written.
+
+  ;; SGD: w = c * g + w (c = -learningRate).
+  (func (export "sgd") (param $w i32) (param $g i32) (param $n i32) (param $c f32)
+    (local $cv v128) (local $end i32) (local $vend i32)
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
+        (v128.store align=4 (local.get $w)
+          (f32x4.add (f32x4.mul (local.get $cv) (v128.load align=4 (local.get $g))) (v128.load align=4 (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br $v)))
+    (block $tdone
+      (loop $t
+        (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
+        (f32.store (local.get $w) (f32.add (f32.mul (local.get $c) (f32.load (local.get $g))) (f32.load (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (br $t))))
+
+  ;; Momentum: a = m * a + g; w = c * a + w, or with Nesterov w = c * (g + a * m) + w.
+  (func (export "momentum") (param $w i32) (param $g i32) (param $a i32) (param $n i32)
+        (param $m f32) (param $c f32) (param $nesterov i32)
+    (local $mv v128) (local $cv v128) (local $gv v128) (local $av v128)
+    (local $end i32) (local $vend i32) (local $gs f32) (local $as f32)
+    (local.set $mv (f32x4.splat (local.get $m)))
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
+        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $av (f32x4.add (f32x4.mul (local.get $mv) (v128.load align=4 (local.get $a))) (local.get $gv)))
+        (v128.store align=4 (local.get $a) (local.get $av))
+        (if (local.get $nesterov)
+          (then (local.set $av (f32x4.add (local.get $gv) (f32x4.mul (local.get $av) (local.get $mv))))))
+        (v128.store align=4 (local.get $w)
+          (f32x4.add (f32x4.mul (local.get $cv) (local.get $av)) (v128.load align=4 (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $v)))
+    (block $tdone
+      (loop $t
+        (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
+        (local.set $gs (f32.load (local.get $g)))
+        (local.set $as (f32.add (f32.mul (local.get $m) (f32.load (local.get $a))) (local.get $gs)))
+        (f32.store (local.get $a) (local.get $as))
+        (if (local.get $nesterov)
+          (then (local.set $as (f32.add (local.get $gs) (f32.mul (local.get $as) (local.get $m))))))
+        (f32.store (local.get $w) (f32.add (f32.mul (local.get $c) (local.get $as)) (f32.load (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $t))))
+
+  ;; Adam: m = m * b1 + g * omb1; v = v * b2 + (g * g) * omb2;
+  ;; w = ((m / omab1) / (sqrt(v / omab2) + eps)) * nlr + w
+  ;; (omb = 1 - beta, omab = 1 - beta^t, nlr = -learningRate, each already a float32).
+  (func (export "adam") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+        (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+        (param $omab1 f32) (param $omab2 f32) (param $eps f32) (param $nlr f32)
+    (local $b1v v128) (local $omb1v v128) (local $b2v v128) (local $omb2v v128)
+    (local $omab1v v128) (local $omab2v v128) (local $epsv v128) (local $nlrv v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $end i32) (local $vend i32) (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $b1v (f32x4.splat (local.get $b1)))
+    (local.set $omb1v (f32x4.splat (local.get $omb1)))
+    (local.set $b2v (f32x4.splat (local.get $b2)))
+    (local.set $omb2v (f32x4.splat (local.get $omb2)))
+    (local.set $omab1v (f32x4.splat (local.get $omab1)))
+    (local.set $omab2v (f32x4.splat (local.get $omab2)))
+    (local.set $epsv (f32x4.splat (local.get $eps)))
+    (local.set $nlrv (f32x4.splat (local.get $nlr)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone
+      (loop $lv
+        (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
+        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $mv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $m)) (local.get $b1v))
+                                  (f32x4.mul (local.get $gv) (local.get $omb1v))))
+        (local.set $vv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $v)) (local.get $b2v))
+                                  (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $omb2v))))
+        (v128.store align=4 (local.get $m) (local.get $mv))
+        (v128.store align=4 (local.get $v) (local.get $vv))
+        (v128.store align=4 (local.get $w)
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div (f32x4.div (local.get $mv) (local.get $omab1v))
+                         (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $omab2v))) (local.get $epsv)))
+              (local.get $nlrv))
+            (v128.load align=4 (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (br $lv)))
+    (block $tdone
+      (loop $t
+        (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
+        (local.set $gs (f32.load (local.get $g)))
+        (local.set $ms (f32.add (f32.mul (f32.load (local.get $m)) (local.get $b1)) (f32.mul (local.get $gs) (local.get $omb1))))
+        (local.set $vs (f32.add (f32.mul (f32.load (local.get $v)) (local.get $b2))
+                                (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
+        (f32.store (local.get $m) (local.get $ms))
+        (f32.store (local.get $v) (local.get $vs))
+        (f32.store (local.get $w)
+          (f32.add
+            (f32.mul
+              (f32.div (f32.div (local.get $ms) (local.get $omab1))
+                       (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $omab2))) (local.get $eps)))
+              (local.get $nlr))
+            (f32.load (local.get $w))))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (br $t)))))

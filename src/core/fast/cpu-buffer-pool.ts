@@ -52,8 +52,17 @@ const seen = new WeakSet<object>();
 /** Backends hooked while they held no data: every buffer of theirs is counted in `wraps`. */
 const countedFromStart = new WeakSet<object>();
 
+/**
+ * Arrays the fused optimizer update made and swapped into variables' data entries, that nothing
+ * outside the backend has seen since (a read, or a view of them becoming a tensor, removes them).
+ */
+const updatable = new WeakSet<ArrayBufferLike>();
+
 function escape(values: unknown): void {
-  if (ArrayBuffer.isView(values)) owned.delete(values.buffer);
+  if (ArrayBuffer.isView(values)) {
+    owned.delete(values.buffer);
+    updatable.delete(values.buffer);
+  }
 }
 
 function hook(backend: CpuBackendHooks): void {
@@ -187,4 +196,44 @@ export function releaseCpuBufferPool(): number {
 /** Bytes held in the free list now (for tests and benchmarks). */
 export function cpuBufferPoolBytes(): number {
   return freeBytes;
+}
+
+/**
+ * The array of the cpu tensor data `dataId` when the fused optimizer update may overwrite it in
+ * place: the update itself made it ({@link cpuSwapInValues}), nothing outside the backend has
+ * seen it since (no `dataSync()`/`data()`/`array()`, no view of it became another tensor), and
+ * exactly one tensor data entry, with reference count 1, holds it. Else null (the caller computes
+ * into a new array and swaps it in).
+ */
+export function cpuUpdatableValues(backend: object, dataId: object): Float32Array | null {
+  const b = backend as CpuBackendHooks & { refCount(dataId: object): number };
+  const values = b.data.get(dataId)?.values;
+  if (!(values instanceof Float32Array) || !updatable.has(values.buffer)) return null;
+  if (b.refCount(dataId) !== 1 || !cpuDataExclusive(backend, values)) return null;
+  return values;
+}
+
+/**
+ * Makes `values` (a new array nothing else holds) the data of the cpu tensor data `dataId`, in
+ * place of its old array (which is left to its other holders, if any, and the GC). Every tensor
+ * sharing `dataId` sees the new values, as after `Variable.assign`.
+ */
+export function cpuSwapInValues(backend: object, dataId: object, values: Float32Array): void {
+  const b = backend as CpuBackendHooks;
+  hook(b);
+  const entry = b.data.get(dataId) as { values?: unknown } | undefined;
+  if (entry == null) throw new Error('gradclip: tensor data not found on the cpu backend');
+  const old = entry.values;
+  if (ArrayBuffer.isView(old)) {
+    const k = wraps.get(old.buffer);
+    if (k != null) {
+      if (k <= 1) wraps.delete(old.buffer);
+      else wraps.set(old.buffer, k - 1);
+    }
+    owned.delete(old.buffer); // no longer this entry's: never recycled from here
+  }
+  entry.values = values;
+  seen.add(values);
+  wraps.set(values.buffer, (wraps.get(values.buffer) ?? 0) + 1);
+  updatable.add(values.buffer);
 }

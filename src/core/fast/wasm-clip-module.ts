@@ -14,6 +14,15 @@ export interface ClipWasmExports {
   clamp(src: number, dst: number, n: number, c: number): void;
   /** max |x| over `n` float32 values at `ptr`, NaN entries ignored (0 for n = 0). */
   maxabs(ptr: number, n: number): number;
+  /** tfjs SGD in place: `w = c * g + w` (`c = -learningRate`). */
+  sgd(w: number, g: number, n: number, c: number): void;
+  /** tfjs Momentum in place: `a = m * a + g`, then `w = c * a + w` (Nesterov: `w = c * (g + a * m) + w`). */
+  momentum(w: number, g: number, a: number, n: number, m: number, c: number, nesterov: number): void;
+  /** tfjs Adam in place on weights `w`, moments `m` and `v` (see clip-kernels.wat). */
+  adam(
+    w: number, g: number, m: number, v: number, n: number,
+    b1: number, omb1: number, b2: number, omb2: number, omab1: number, omab2: number, eps: number, nlr: number,
+  ): void;
 }
 
 /** The parts of the emscripten module tfjs-backend-wasm keeps in `backend.wasm` that we use. */

@@ -1,0 +1,82 @@
+/**
+ * The arithmetic of tfjs 4.22's SGD, Momentum and Adam `applyGradients` for one variable, as
+ * float32 loops over typed arrays (the cpu backend's fused optimizer update; the wasm backend runs
+ * the SIMD twins in clip-kernels.wat). Every op is rounded to float32 with `Math.fround`, in the
+ * order tfjs's kernels apply them, so the results are bit-identical to tfjs's chain of kernels
+ * (float64 holds every float32 sum, product, quotient and square root before one rounding, so
+ * rounding the float64 result gives the correctly rounded float32 result).
+ *
+ * Inputs and outputs may be the same array (in place): each element is read before it is written.
+ */
+
+const f = Math.fround;
+
+/** SGD: `wOut = c * g + wIn`, with `c = -learningRate` as a float32. */
+export function sgdLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, c: number): void {
+  for (let i = 0; i < wIn.length; ++i) wOut[i] = f(f(c * g[i]) + wIn[i]);
+}
+
+/**
+ * Momentum: `a = m * a + g`, then `w = c * a + w`, or with Nesterov `w = c * (g + a * m) + w`
+ * (`c = -learningRate`, `m = momentum`, both float32).
+ */
+export function momentumLoop(
+  wIn: Float32Array,
+  wOut: Float32Array,
+  g: Float32Array,
+  aIn: Float32Array,
+  aOut: Float32Array,
+  m: number,
+  c: number,
+  nesterov: boolean,
+): void {
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const a = f(f(m * aIn[i]) + gi);
+    aOut[i] = a;
+    const step = nesterov ? f(gi + f(a * m)) : a;
+    wOut[i] = f(f(c * step) + wIn[i]);
+  }
+}
+
+/** Adam's float32 constants for one step (see {@link adamLoop}). */
+export interface AdamConstants {
+  beta1: number;
+  /** `1 - beta1` (rounded once, as tfjs's `mul(gradient, 1 - beta1)` scalar). */
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  /** `1 - beta1^t` in float32 (tfjs: `sub(1, accBeta1)`). */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+  epsilon: number;
+  /** `-learningRate`. */
+  negLr: number;
+}
+
+/**
+ * Adam: `m = m * b1 + g * (1 - b1)`; `v = v * b2 + g² * (1 - b2)`;
+ * `w = ((m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)) * -lr + w`.
+ */
+export function adamLoop(
+  wIn: Float32Array,
+  wOut: Float32Array,
+  g: Float32Array,
+  mIn: Float32Array,
+  mOut: Float32Array,
+  vIn: Float32Array,
+  vOut: Float32Array,
+  k: AdamConstants,
+): void {
+  const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negLr } = k;
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const m = f(f(mIn[i] * beta1) + f(gi * oneMinusBeta1));
+    const v = f(f(vIn[i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
+    mOut[i] = m;
+    vOut[i] = v;
+    const mHat = f(m / oneMinusAccBeta1);
+    const vHat = f(v / oneMinusAccBeta2);
+    wOut[i] = f(f(f(mHat / f(f(Math.sqrt(vHat)) + epsilon)) * negLr) + wIn[i]);
+  }
+}

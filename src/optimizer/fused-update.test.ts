@@ -1,0 +1,281 @@
+import * as tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { describeBackends, expectNoLeak } from '../../test/helpers/backends.js';
+import { readWeights, tinyRegressionData, tinyRegressionModel } from '../../test/helpers/tiny-regression.js';
+import { withClipping } from './clipped-optimizer.js';
+import type { ClippingOptions } from './clipping-options.js';
+import type { NamedTensor } from '../core/grad-forms.js';
+import { fusedUpdates, setFusedUpdateEnabled } from './fused-update.js';
+import { registerWasmTrainingFixes } from '../kernels/index.js';
+
+// The reference is always tfjs's own applyGradients (the fused update switched off, or the bare
+// optimizer): never the fused update's own output.
+
+const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
+  sgd: () => tf.train.sgd(0.05),
+  momentum: () => tf.train.momentum(0.01, 0.9),
+  nesterov: () => tf.train.momentum(0.01, 0.9, true),
+  adam: () => tf.train.adam(0.01),
+  'adam(custom betas, eps)': () => tf.train.adam(0.003, 0.8, 0.95, 1e-4),
+};
+
+const SHAPES: number[][] = [[7, 5], [5], [3, 3, 4], [1], [33]];
+
+const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+
+function makeVars(tag: string): tf.Variable[] {
+  return SHAPES.map((s, i) => {
+    const init = tf.randomNormal(s, 0, 1, 'float32', 100 + i);
+    const v = tf.variable(init, true, `fused_${tag}_${i}_${Math.random().toString(36).slice(2)}`);
+    init.dispose();
+    return v;
+  });
+}
+
+/** Seeded gradients for step `k` (the same for every run), scaled so that clipping fires sometimes. */
+function gradsFor(vars: tf.Variable[], k: number, nanAt = -1): NamedTensor[] {
+  return vars.map((v, i) => {
+    let g = tf.randomNormal(v.shape, 0, 1 + (k % 3), 'float32', 1 + 1000 * k + i) // seed 0 would mean "unseeded";
+    if (k === nanAt && i === 1) {
+      const bad = tf.where(tf.less(tf.range(0, v.size).reshape(v.shape), 2), tf.fill(v.shape, NaN), g);
+      g.dispose();
+      g = bad;
+    }
+    return { name: v.name, tensor: g };
+  });
+}
+
+interface Run {
+  weights: number[][];
+  slots: number[][];
+  iterations: number;
+  fused: number;
+}
+
+/** `steps` custom-loop steps of `withClipping(make(), clip)` (or the bare optimizer) on fresh variables. */
+async function run(make: () => tf.Optimizer, clip: ClippingOptions | null, fused: boolean, steps = 12, nanAt = -1): Promise<Run> {
+  const before = setFusedUpdateEnabled(fused);
+  try {
+    const vars = makeVars(fused ? 'on' : 'off');
+    const inner = make();
+    const opt = clip == null ? inner : withClipping(inner, clip);
+    const f0 = fusedUpdates.steps;
+    for (let k = 0; k < steps; ++k) {
+      const g = gradsFor(vars, k, nanAt);
+      if (k === 5 && 'setLearningRate' in inner) (inner as tf.SGDOptimizer).setLearningRate(0.02);
+      if (k === 5 && inner instanceof tf.AdamOptimizer) (inner as unknown as { learningRate: number }).learningRate = 0.002;
+      opt.applyGradients(g);
+      tf.dispose(g.map((n) => n.tensor));
+    }
+    const ws = await opt.getWeights();
+    const out: Run = {
+      weights: vars.map(bits),
+      slots: ws.map((w) => bits(w.tensor)),
+      iterations: opt.iterations,
+      fused: fusedUpdates.steps - f0,
+    };
+    tf.dispose(ws.map((w) => w.tensor));
+    tf.dispose(vars);
+    opt.dispose();
+    return out;
+  } finally {
+    setFusedUpdateEnabled(before);
+  }
+}
+
+after(() => setFusedUpdateEnabled(true));
+
+describeBackends('fused optimizer update', (backend) => {
+  for (const [name, make] of Object.entries(OPTIMIZERS)) {
+    it(`${name}: weights, slots and iterations bit-identical to tfjs's applyGradients, with and without clipping`, async () => {
+      const bare = await run(make, null, true);
+      assert.equal(bare.fused, 0, 'a bare tfjs optimizer never takes the fused update');
+      for (const clip of [{}, { globalClipnorm: 2 }, { clipnorm: 1.5 }, { clipvalue: 0.7 }] as ClippingOptions[]) {
+        const off = await run(make, clip, false);
+        const on = await run(make, clip, true);
+        assert.equal(off.fused, 0);
+        // Momentum and Adam make their slots through tfjs on the first step; SGD has none.
+        assert.equal(on.fused, name === 'sgd' ? 12 : 11, `fused steps (${JSON.stringify(clip)})`);
+        assert.deepEqual(on.weights, off.weights, `weights (${JSON.stringify(clip)})`);
+        assert.deepEqual(on.slots, off.slots, `optimizer weights (${JSON.stringify(clip)})`);
+        assert.equal(on.iterations, off.iterations);
+        if (Object.keys(clip).length === 0) assert.deepEqual(on.weights, bare.weights, 'no clipping = the bare optimizer');
+      }
+    });
+  }
+
+  it('a NaN gradient with nonFinite "propagate" gives the same NaN and finite entries as tfjs', async () => {
+    for (const name of ['sgd', 'momentum', 'adam']) {
+      const off = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, false, 8, 4);
+      const on = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, true, 8, 4);
+      const nanish = (r: Run): string[][] => r.weights.map((w) => w.map((b) => (Number.isNaN(new Float32Array(new Uint32Array([b]).buffer)[0]) ? 'NaN' : String(b))));
+      assert.deepEqual(nanish(on), nanish(off), name);
+      assert.ok(nanish(on)[1].includes('NaN'), 'the NaN reached the weights');
+    }
+  });
+
+  it('fit with in-place clipped gradients: the same weights as tfjs, and no tensor leak over 48 steps', async () => {
+    for (const name of ['sgd', 'momentum', 'adam']) {
+      const train = async (fused: boolean): Promise<number[][]> => {
+        const before = setFusedUpdateEnabled(fused);
+        try {
+          const { x, y } = tinyRegressionData(48, 1.7);
+          const m = tinyRegressionModel(undefined, [1, 2]);
+          m.compile({ optimizer: withClipping(OPTIMIZERS[name](), { clipnorm: 0.5 }), loss: 'meanSquaredError' });
+          await m.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+          await expectNoLeak(async () => {
+            await m.fit(x, y, { epochs: 8, batchSize: 8, shuffle: false, verbose: 0 });
+          }, `fit ${name}`);
+          const w = (await readWeights(m)).map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
+          tf.dispose([x, y]);
+          m.dispose();
+          return w;
+        } finally {
+          setFusedUpdateEnabled(before);
+        }
+      };
+      const f0 = fusedUpdates.steps;
+      const on = await train(true);
+      assert.ok(fusedUpdates.steps - f0 >= 59, 'the fused update ran in fit');
+      assert.deepEqual(on, await train(false), name);
+    }
+  });
+
+  it('a conv net (Momentum) and a SimpleRNN (SGD) in fit: the next forward pass sees the update (same weights as tfjs)', async () => {
+    // tfjs-wasm caches packed copies of matmul / conv weights by tensor id: an in-place update
+    // that kept the id would train on stale weights from the second step on.
+    if (backend === 'wasm') registerWasmTrainingFixes();
+    const nets: [string, () => tf.Sequential, () => tf.Optimizer, tf.Tensor, tf.Tensor][] = [
+      [
+        'conv',
+        () =>
+          tf.sequential({
+            layers: [
+              tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+              tf.layers.maxPooling2d({ poolSize: 2 }),
+              tf.layers.flatten(),
+              tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+            ],
+          }),
+        () => tf.train.momentum(0.05, 0.9),
+        tf.randomNormal([16, 8, 8, 3], 0, 1, 'float32', 5),
+        tf.randomNormal([16, 3], 0, 1, 'float32', 6),
+      ],
+      [
+        'rnn',
+        () =>
+          tf.sequential({
+            layers: [
+              tf.layers.simpleRNN({ inputShape: [5, 2], units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 8 }) }),
+              tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }) }),
+            ],
+          }),
+        () => tf.train.sgd(0.1),
+        tf.randomNormal([16, 5, 2], 0, 1, 'float32', 10),
+        tf.randomNormal([16, 1], 0, 1, 'float32', 11),
+      ],
+    ];
+    for (const [label, build, make, x, y] of nets) {
+      const weights: number[][][] = [];
+      for (const fused of [true, false]) {
+        const before = setFusedUpdateEnabled(fused);
+        const m = build();
+        m.compile({ optimizer: withClipping(make(), { globalClipnorm: 1 }), loss: 'meanSquaredError' });
+        const f0 = fusedUpdates.steps;
+        await m.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+        assert.equal(fusedUpdates.steps - f0, fused ? (label === 'rnn' ? 12 : 11) : 0, `${label}: fused steps`);
+        weights.push(m.getWeights().map(bits));
+        m.dispose();
+        setFusedUpdateEnabled(before);
+      }
+      assert.deepEqual(weights[0], weights[1], label);
+      tf.dispose([x, y]);
+    }
+  });
+
+  it('leaves a tensor sharing a variable\'s data alone (falls back to tfjs for that step)', async () => {
+    const vars = makeVars('clone');
+    const opt = withClipping(tf.train.sgd(0.1), {});
+    const clone = tf.reshape(vars[0], [-1]); // shares the variable's data until assign() moves it
+    const before = bits(clone);
+    const f0 = fusedUpdates.steps;
+    const g = gradsFor(vars, 0);
+    opt.applyGradients(g);
+    assert.equal(fusedUpdates.steps - f0, 0, 'not fused while the data is shared');
+    assert.deepEqual(bits(clone), before, 'the clone kept its values');
+    assert.notDeepEqual(bits(vars[0]), before, 'the variable moved');
+    clone.dispose();
+    opt.applyGradients(g);
+    assert.equal(fusedUpdates.steps - f0, 1, 'fused again once the clone is gone');
+    tf.dispose([...g.map((n) => n.tensor), ...vars]);
+    opt.dispose();
+  });
+
+  it('does not change an array the caller read with dataSync() before the step', async () => {
+    const vars = makeVars('read');
+    const opt = withClipping(tf.train.momentum(0.1, 0.9), {});
+    for (let k = 0; k < 3; ++k) {
+      const g = gradsFor(vars, k);
+      const seen = vars.map((v) => v.dataSync() as Float32Array);
+      const copies = seen.map((a) => a.slice());
+      opt.applyGradients(g);
+      seen.forEach((a, i) => assert.deepEqual(a, copies[i], `step ${k}, variable ${i}: the read array is untouched`));
+      tf.dispose(g.map((n) => n.tensor));
+    }
+    tf.dispose(vars);
+    opt.dispose();
+  });
+
+  it('subclasses, patched instances and other optimizers run their own applyGradients', async () => {
+    class MyAdam extends tf.AdamOptimizer {}
+    const patched = tf.train.sgd(0.1);
+    let calls = 0;
+    const own = patched.applyGradients.bind(patched);
+    patched.applyGradients = (g) => {
+      calls += 1;
+      own(g);
+    };
+    for (const inner of [new MyAdam(0.01, 0.9, 0.999), patched, tf.train.rmsprop(0.01), tf.train.adagrad(0.1)]) {
+      const vars = makeVars('other');
+      const opt = withClipping(inner, { clipnorm: 1 });
+      const f0 = fusedUpdates.steps;
+      for (let k = 0; k < 3; ++k) {
+        const g = gradsFor(vars, k);
+        opt.applyGradients(g);
+        tf.dispose(g.map((n) => n.tensor));
+      }
+      assert.equal(fusedUpdates.steps - f0, 0, inner.getClassName());
+      tf.dispose(vars);
+      opt.dispose();
+    }
+    assert.equal(calls, 3, 'the patched applyGradients ran');
+  });
+
+  it('skips a null gradient as tfjs does, and leaks no tensor over 50 custom-loop steps', async () => {
+    for (const name of ['sgd', 'momentum', 'adam']) {
+      const results: number[][][] = [];
+      for (const fused of [true, false]) {
+        const before = setFusedUpdateEnabled(fused);
+        const vars = makeVars('null');
+        const opt = withClipping(OPTIMIZERS[name](), { globalClipnorm: 1 });
+        const step = (k: number): void => {
+          const g = gradsFor(vars, k);
+          const withHole = g.map((n, i) => (i === 2 && k > 0 ? { name: n.name, tensor: null as unknown as tf.Tensor } : n));
+          opt.applyGradients(withHole);
+          tf.dispose(g.map((n) => n.tensor));
+        };
+        step(0);
+        await expectNoLeak(() => {
+          for (let k = 1; k <= 50; ++k) step(k);
+        }, `${name} fused=${fused}`);
+        results.push(vars.map(bits));
+        tf.dispose(vars);
+        opt.dispose();
+        setFusedUpdateEnabled(before);
+      }
+      assert.deepEqual(results[0], results[1], name);
+    }
+    void backend;
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * The fused optimizer update: `ClippedOptimizer` applies the step of a built-in tfjs `SGD`,
+ * `Momentum` or `Adam` optimizer itself, in one pass over each variable, instead of calling the
+ * inner `applyGradients` (which runs 2, 4 or ~14 tfjs kernels per variable, each making tensors
+ * and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
+ * the wasm heap (clip-kernels.wat); on `cpu` a float32 loop (update-loops.ts). The arithmetic is
+ * tfjs 4.22's, op for op, each op rounded to float32: weights, slots (`m`, `v`, accumulations),
+ * Adam's `accBeta1`/`accBeta2` and `iterations` come out bit-identical to the inner optimizer's own
+ * step, and they stay in the inner optimizer's own variables (so `getWeights`, `model.save` and a
+ * later step without gradclip see them as usual).
+ *
+ * It is taken only when it is exact and safe, else the inner `applyGradients` runs as before:
+ * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
+ * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer` or
+ *   `AdamOptimizer` (not a subclass) and its `applyGradients` is the class's own;
+ * - the slots exist (Momentum and Adam make them on their first step, which runs through tfjs);
+ * - every gradient and variable is float32 with the same shape, on the active backend, and every
+ *   variable and slot holds its data alone (reference count 1: no clone or reshape of it is
+ *   alive, which an in-place write would change; tfjs's `assign` would leave it alone).
+ * On cpu an array is overwritten in place only when this update made it and nothing outside the
+ * backend has seen it since (`dataSync()` returns the cpu backend's own array); otherwise the new
+ * values go into a new array that replaces the old one in the variable's data entry.
+ *
+ * {@link setFusedUpdateEnabled}(false) turns it off for the process.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MaybeTensor } from '../core/grad-forms.js';
+import { fastPathBackend } from '../core/fast/fast-path.js';
+import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
+import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
+import { adamLoop, momentumLoop, sgdLoop, type AdamConstants } from '../core/fast/update-loops.js';
+import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
+
+let enabled = true;
+/** Steps applied by the fused update so far (for tests and benchmarks). */
+export const fusedUpdates = { steps: 0 };
+
+/**
+ * Turns the fused optimizer update of `withClipping` / `ClippedOptimizer` on or off for the whole
+ * process (it is on by default; off, every step calls the inner optimizer's `applyGradients`).
+ * Results are bit-identical either way; the switch exists for debugging and benchmarks.
+ *
+ * @returns The previous setting.
+ * @example
+ * ```ts
+ * const before = setFusedUpdateEnabled(false); // every step through tfjs's own applyGradients
+ * setFusedUpdateEnabled(before);
+ * ```
+ */
+export function setFusedUpdateEnabled(on: boolean): boolean {
+  const before = enabled;
+  enabled = on === true;
+  return before;
+}
+
+/** Whether the fused optimizer update is on (it is by default). */
+export function fusedUpdateEnabled(): boolean {
+  return enabled;
+}
+
+type Kind = 'sgd' | 'momentum' | 'adam';
+
+/** The fields of tfjs 4.22's optimizers that the update reads (all private or protected there). */
+interface TfjsOptimizerFields {
+  c: tf.Scalar;
+  m: tf.Scalar;
+  useNesterov: boolean;
+  accumulations: ({ variable: tf.Variable } | undefined)[];
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: ({ variable: tf.Variable } | undefined)[];
+  accumulatedSecondMoment: ({ variable: tf.Variable } | undefined)[];
+  incrementIterations(): void;
+}
+
+interface DataBackend {
+  refCount(dataId: object): number;
+}
+interface WasmBackend extends DataBackend {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  dataIdNextNumber: number;
+  wasm: { tfjs?: { disposeData?(id: number): void; registerTensor?(id: number, size: number, memoryOffset: number): void } };
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Whether `backend` has the tfjs-wasm 4.x internals that {@link rekey} needs. */
+function canRekey(backend: WasmBackend): boolean {
+  const t = backend.wasm?.tfjs;
+  return typeof t?.disposeData === 'function' && typeof t.registerTensor === 'function' && typeof backend.dataIdNextNumber === 'number';
+}
+
+/**
+ * After an in-place write on wasm: gives the tensor's data a new id in the wasm module, as a new
+ * tensor from `assign` would have. tfjs-wasm caches XNNPACK operators with *packed copies* of a
+ * matmul's or convolution's weights, keyed by the weights' id and dropped when that id is disposed
+ * (backend.cc `dispose_data` runs the disposal callbacks); without this, the next forward pass
+ * would use the weights from before the update. The memory itself stays where it is.
+ */
+function rekey(backend: WasmBackend, t: tf.Tensor): void {
+  const entry = backend.dataIdMap.get(t.dataId) as { id: number; memoryOffset: number };
+  const m = backend.wasm.tfjs as Required<NonNullable<WasmBackend['wasm']['tfjs']>>;
+  m.disposeData(entry.id);
+  entry.id = backend.dataIdNextNumber++;
+  m.registerTensor(entry.id, t.size, entry.memoryOffset);
+}
+interface CpuBackend extends DataBackend {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+}
+
+function kindOf(opt: tf.Optimizer): Kind | null {
+  const proto = Object.getPrototypeOf(opt) as object | null;
+  let kind: Kind | null = null;
+  if (proto === tf.SGDOptimizer.prototype) kind = 'sgd';
+  else if (proto === tf.MomentumOptimizer.prototype) kind = 'momentum';
+  else if (proto === tf.AdamOptimizer.prototype) kind = 'adam';
+  if (kind == null) return null;
+  // Not patched on the instance (a spy, a user override): then its own code must run.
+  return opt.applyGradients === (proto as tf.Optimizer).applyGradients ? kind : null;
+}
+
+interface Entry {
+  w: tf.Variable;
+  g: tf.Tensor;
+  slots: tf.Variable[];
+}
+
+/** A tensor the update may read: float32, its data on `backend`. */
+function readable(backend: DataBackend, t: tf.Tensor, cpu: boolean): boolean {
+  if (t.isDisposed || t.dtype !== 'float32' || backend.refCount(t.dataId) < 1) return false;
+  return !cpu || (backend as CpuBackend).data.get(t.dataId)?.values instanceof Float32Array;
+}
+
+/** A variable the update may write: readable, and its data held by it alone. */
+function writable(backend: DataBackend, v: tf.Variable, cpu: boolean): boolean {
+  return readable(backend, v, cpu) && backend.refCount(v.dataId) === 1;
+}
+
+/**
+ * The entries to update (in tfjs's order, with tfjs's slot for each position), or null when the
+ * fused update cannot reproduce tfjs's step exactly here.
+ */
+function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grads: readonly MaybeTensor[], backend: DataBackend, cpu: boolean): Entry[] | null {
+  const registered = tf.engine().registeredVariables;
+  const entries: Entry[] = [];
+  for (let i = 0; i < names.length; ++i) {
+    let slots: tf.Variable[] = [];
+    if (kind === 'momentum') {
+      const a = o.accumulations[i]?.variable;
+      if (a == null) return null; // tfjs makes it on this step
+      slots = [a];
+    } else if (kind === 'adam') {
+      const m = o.accumulatedFirstMoment[i]?.variable;
+      const v = o.accumulatedSecondMoment[i]?.variable;
+      if (m == null || v == null) return null;
+      slots = [m, v];
+    }
+    const g = grads[i];
+    if (g == null) continue; // tfjs skips it too
+    const w = registered[names[i]];
+    if (w == null || !writable(backend, w, cpu) || !readable(backend, g, cpu)) return null;
+    if (!tf.util.arraysEqual(g.shape, w.shape)) return null;
+    for (const s of slots) if (!writable(backend, s, cpu) || s.size !== w.size) return null;
+    entries.push({ w, g, slots });
+  }
+  if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
+  if (kind !== 'adam' && (o.c == null || !readable(backend, o.c, cpu))) return null;
+  if (kind === 'momentum' && (o.m == null || !readable(backend, o.m, cpu))) return null;
+  return entries;
+}
+
+/**
+ * Applies the inner optimizer's step to `grads` (aligned with `names`, as the inner
+ * `applyGradients` would receive them) with the fused update, and returns true; or returns false,
+ * having changed nothing, when the fused update does not apply (see the file comment).
+ */
+export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[]): boolean {
+  if (!enabled) return false;
+  const kind = kindOf(inner);
+  if (kind == null) return false;
+  const name = fastPathBackend();
+  if (name == null) return false;
+  const backend = tf.engine().backend as unknown as DataBackend;
+  const cpu = name === 'cpu';
+  const ex = cpu ? null : wasmKernelsFor(backend);
+  if (!cpu && (ex == null || !canRekey(backend as WasmBackend))) return false;
+  const o = inner as unknown as TfjsOptimizerFields;
+  const entries = plan(kind, o, names, grads, backend, cpu);
+  if (entries == null) return false;
+  if (cpu) applyCpu(kind, o, entries, backend as CpuBackend);
+  else applyWasm(kind, o, entries, backend as WasmBackend, ex as ClipWasmExports);
+  o.incrementIterations();
+  fusedUpdates.steps += 1;
+  return true;
+}
+
+const f = Math.fround;
+
+function adamConstants(o: TfjsOptimizerFields, accBeta1: number, accBeta2: number): AdamConstants {
+  return {
+    beta1: f(o.beta1),
+    oneMinusBeta1: f(1 - o.beta1),
+    beta2: f(o.beta2),
+    oneMinusBeta2: f(1 - o.beta2),
+    oneMinusAccBeta1: f(1 - accBeta1),
+    oneMinusAccBeta2: f(1 - accBeta2),
+    epsilon: f(o.epsilon),
+    negLr: f(-o.learningRate),
+  };
+}
+
+// ---- wasm --------------------------------------------------------------------------------------
+
+function heapOf(backend: WasmBackend, t: tf.Tensor): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function offset(backend: WasmBackend, t: tf.Tensor): number {
+  return (backend.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+}
+
+function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports): void {
+  if (kind === 'adam') {
+    const b1 = heapOf(backend, o.accBeta1);
+    const b2 = heapOf(backend, o.accBeta2);
+    const k = adamConstants(o, b1[0], b2[0]);
+    for (const { w, g, slots } of entries) {
+      if (w.size === 0) continue;
+      ex.adam(
+        offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
+        k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.oneMinusAccBeta1, k.oneMinusAccBeta2, k.epsilon, k.negLr,
+      );
+      rekey(backend, w);
+      rekey(backend, slots[0]);
+      rekey(backend, slots[1]);
+    }
+    b1[0] = f(b1[0] * k.beta1);
+    b2[0] = f(b2[0] * k.beta2);
+    rekey(backend, o.accBeta1);
+    rekey(backend, o.accBeta2);
+    return;
+  }
+  const c = heapOf(backend, o.c)[0];
+  if (kind === 'sgd') {
+    for (const { w, g } of entries) {
+      if (w.size === 0) continue;
+      ex.sgd(offset(backend, w), offset(backend, g), w.size, c);
+      rekey(backend, w);
+    }
+    return;
+  }
+  const m = heapOf(backend, o.m)[0];
+  const nesterov = o.useNesterov ? 1 : 0;
+  for (const { w, g, slots } of entries) {
+    if (w.size === 0) continue;
+    ex.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
+    rekey(backend, w);
+    rekey(backend, slots[0]);
+  }
+}
+
+// ---- cpu ---------------------------------------------------------------------------------------
+
+function valuesOf(backend: CpuBackend, t: tf.Tensor): Float32Array {
+  return (backend.data.get(t.dataId) as { values: Float32Array }).values;
+}
+
+/**
+ * Runs `compute(ins, outs)` for the variables `vs`: each output is the variable's own array when
+ * the update may overwrite it in place, else a new array swapped in afterwards.
+ */
+function update(backend: CpuBackend, vs: tf.Variable[], compute: (ins: Float32Array[], outs: Float32Array[]) => void): void {
+  const ins = vs.map((v) => valuesOf(backend, v));
+  const outs = vs.map((v, i) => cpuUpdatableValues(backend, v.dataId) ?? new Float32Array(ins[i].length));
+  compute(ins, outs);
+  vs.forEach((v, i) => {
+    if (outs[i] !== ins[i]) cpuSwapInValues(backend, v.dataId, outs[i]);
+  });
+}
+
+function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: CpuBackend): void {
+  if (kind === 'adam') {
+    const k = adamConstants(o, valuesOf(backend, o.accBeta1)[0], valuesOf(backend, o.accBeta2)[0]);
+    for (const { w, g, slots } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w, slots[0], slots[1]], ([wi, mi, vi], [wo, mo, vo]) => adamLoop(wi, wo, gv, mi, mo, vi, vo, k));
+    }
+    update(backend, [o.accBeta1, o.accBeta2], ([a1, a2], [o1, o2]) => {
+      o1[0] = f(a1[0] * k.beta1);
+      o2[0] = f(a2[0] * k.beta2);
+    });
+    return;
+  }
+  const c = valuesOf(backend, o.c)[0];
+  if (kind === 'sgd') {
+    for (const { w, g } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w], ([wi], [wo]) => sgdLoop(wi, wo, gv, c));
+    }
+    return;
+  }
+  const m = valuesOf(backend, o.m)[0];
+  for (const { w, g, slots } of entries) {
+    const gv = valuesOf(backend, g);
+    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.useNesterov));
+  }
+}
