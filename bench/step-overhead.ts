@@ -11,7 +11,7 @@
  * `trainOnBatch` reads the loss on the host, so each timed step has finished on the device.
  *
  *   npm run bench -- --steps [--rounds N] [--steps-per-round K] [--backends cpu,wasm]
- *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused]
+ *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused] [--paired]
  *
  * `--no-fused` makes the wrapper call the inner optimizer's `applyGradients` instead of its fused
  * SGD / Momentum / Adam update (optimizer/fused-update.ts; bit-identical results).
@@ -30,8 +30,8 @@ import { addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLo
 import { registerWasmTrainingFixes } from '../src/kernels/index.js';
 import { addingProblem } from '../src/datasets/index.js';
 import { withClipping } from '../src/optimizer/clipped-optimizer.js';
-import { fastPathBackend, setInPlaceEnabled } from '../src/core/fast/fast-path.js';
-import { setFusedUpdateEnabled } from '../src/optimizer/fused-update.js';
+import { fastPathBackend, inPlaceEnabled, setInPlaceEnabled } from '../src/core/fast/fast-path.js';
+import { fusedUpdateEnabled, setFusedUpdateEnabled } from '../src/optimizer/fused-update.js';
 import type { ClippingOptions } from '../src/optimizer/clipping-options.js';
 import { median } from './stats.js';
 
@@ -128,10 +128,10 @@ interface Trainer {
   step: number;
 }
 
-async function makeTrainer(net: Network, clip: ClippingOptions | null): Promise<Trainer> {
+async function makeTrainer(net: Network, clip: ClippingOptions | null, paired = false): Promise<Trainer> {
   const model = net.build();
   const opt = net.optimizer();
-  model.compile({ optimizer: clip == null ? opt : withClipping(opt, clip), loss: net.loss });
+  model.compile({ optimizer: clip == null || paired ? opt : withClipping(opt, clip), loss: net.loss });
   const { x, y } = net.data(BATCHES * net.batchSize);
   const xs = tf.split(x, BATCHES);
   const ys = tf.split(y, BATCHES);
@@ -157,6 +157,10 @@ export async function stepOverhead(): Promise<void> {
   setInPlaceEnabled(inPlace);
   const fused = !process.argv.includes('--no-fused');
   setFusedUpdateEnabled(fused);
+  if (process.argv.includes('--paired')) {
+    await pairedOverhead(nets, backends, rounds, stepsPerRound);
+    return;
+  }
 
   console.log(`# gradclip training-step overhead  ${new Date().toISOString().slice(0, 10)}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} interleaved rounds x ${stepsPerRound} steps per variant`);
@@ -210,6 +214,62 @@ export async function stepOverhead(): Promise<void> {
         t.model.optimizer.dispose();
         t.model.dispose();
       }
+    }
+  }
+}
+
+/**
+ * `--paired`: one model and one inner optimizer per network and backend; every step swaps
+ * `model.optimizer` to the next variant (the bare inner optimizer, or a `withClipping` wrapper
+ * around that same inner optimizer, so slots and iterations are shared), the order rotating every
+ * round. All variants then train along one weight trajectory: step times cannot drift apart
+ * because separate models' weights (hence their activations, saturation, subnormals) diverge,
+ * which dominates the separate-models design on the SimpleRNN.
+ */
+async function pairedOverhead(nets: Network[], backends: Backend[], rounds: number, stepsPerRound: number): Promise<void> {
+  console.log(`# gradclip training-step overhead, paired (one model, optimizer swapped every step)  ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} rounds x ${stepsPerRound} steps per variant, variants interleaved step by step`);
+  console.log(`fused optimizer update: ${fusedUpdateEnabled() ? 'on (default)' : 'off (--no-fused)'}; in-place clipping: ${inPlaceEnabled() ? 'on (default)' : 'off'}\n`);
+  console.log('| network | backend | bare ms | no clip ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const net of nets) {
+    for (const b of backends) {
+      await tf.setBackend(b);
+      await tf.ready();
+      if (b === 'wasm') registerWasmTrainingFixes();
+      if (fastPathBackend() !== b) throw new Error(`fast path not active on ${b}`);
+      const t = await makeTrainer(net, null, true);
+      const inner = t.model.optimizer;
+      const opts = VARIANTS.map((v) => (v.clip == null ? inner : withClipping(inner, v.clip)));
+      // warm every wrapper up once (its first step may take tfjs's path)
+      for (const o of opts) {
+        t.model.optimizer = o;
+        await trainStep(t);
+      }
+      const times: number[][] = VARIANTS.map(() => []);
+      const k = Math.max(1, Math.round(stepsPerRound * (b === 'cpu' ? (net.cpuStepsScale ?? 1) : 1)));
+      for (let r = 0; r < rounds; ++r) {
+        for (let s = 0; s < k; ++s) {
+          for (let j = 0; j < VARIANTS.length; ++j) {
+            const vi = (j + r + s) % VARIANTS.length;
+            t.model.optimizer = opts[vi];
+            const t0 = performance.now();
+            await trainStep(t);
+            times[vi].push(performance.now() - t0);
+          }
+        }
+      }
+      const m = times.map(median);
+      const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+      console.log(
+        `| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${m
+          .slice(2)
+          .map((x) => `${(x / m[0]).toFixed(3)} (${(x / m[1]).toFixed(3)})`)
+          .join(' | ')} |`,
+      );
+      tf.dispose([...t.xs, ...t.ys]);
+      inner.dispose();
+      t.model.dispose();
     }
   }
 }

@@ -10,6 +10,7 @@
  * later step without gradclip see them as usual).
  *
  * It is taken only when it is exact and safe, else the inner `applyGradients` runs as before:
+ * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit);
  * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
  * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer` or
  *   `AdamOptimizer` (not a subclass) and its `applyGradients` is the class's own;
@@ -30,6 +31,13 @@ import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
 import { adamLoop, momentumLoop, sgdLoop, type AdamConstants } from '../core/fast/update-loops.js';
 import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
+
+/**
+ * tfjs-core versions whose optimizer arithmetic the fused update reproduces (checked bit for bit in
+ * fused-update.test.ts). On any other version the inner `applyGradients` runs.
+ */
+const VERIFIED_TFJS_CORE = /^4\.22\./;
+const versionOk = VERIFIED_TFJS_CORE.test(tf.version_core);
 
 let enabled = true;
 /** Steps applied by the fused update so far (for tests and benchmarks). */
@@ -178,7 +186,7 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
  * having changed nothing, when the fused update does not apply (see the file comment).
  */
 export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[]): boolean {
-  if (!enabled) return false;
+  if (!enabled || !versionOk) return false;
   const kind = kindOf(inner);
   if (kind == null) return false;
   const name = fastPathBackend();
