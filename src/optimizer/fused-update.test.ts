@@ -18,6 +18,9 @@ const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
   nesterov: () => tf.train.momentum(0.01, 0.9, true),
   adam: () => tf.train.adam(0.01),
   'adam(custom betas, eps)': () => tf.train.adam(0.003, 0.8, 0.95, 1e-4),
+  rmsprop: () => tf.train.rmsprop(0.01),
+  'rmsprop(momentum, centered)': () => tf.train.rmsprop(0.005, 0.8, 0.9, 1e-6, true),
+  adagrad: () => tf.train.adagrad(0.1),
 };
 
 const SHAPES: number[][] = [[7, 5], [5], [3, 3, 4], [1], [33]];
@@ -106,7 +109,7 @@ describeBackends('fused optimizer update', (backend) => {
   }
 
   it('a NaN gradient with nonFinite "propagate" gives the same NaN and finite entries as tfjs', async () => {
-    for (const name of ['sgd', 'momentum', 'adam']) {
+    for (const name of ['sgd', 'momentum', 'adam', 'rmsprop(momentum, centered)', 'adagrad']) {
       const off = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, false, 8, 4);
       const on = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, true, 8, 4);
       const nanish = (r: Run): string[][] => r.weights.map((w) => w.map((b) => (Number.isNaN(new Float32Array(new Uint32Array([b]).buffer)[0]) ? 'NaN' : String(b))));
@@ -116,7 +119,7 @@ describeBackends('fused optimizer update', (backend) => {
   });
 
   it('fit with in-place clipped gradients: the same weights as tfjs, and no tensor leak over 48 steps', async () => {
-    for (const name of ['sgd', 'momentum', 'adam']) {
+    for (const name of ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad']) {
       const train = async (fused: boolean): Promise<number[][]> => {
         const before = setFusedUpdateEnabled(fused);
         try {
@@ -236,7 +239,7 @@ describeBackends('fused optimizer update', (backend) => {
       calls += 1;
       own(g);
     };
-    for (const inner of [new MyAdam(0.01, 0.9, 0.999), patched, tf.train.rmsprop(0.01), tf.train.adagrad(0.1)]) {
+    for (const inner of [new MyAdam(0.01, 0.9, 0.999), patched, tf.train.adamax(0.01), tf.train.adadelta(0.1)]) {
       const vars = makeVars('other');
       const opt = withClipping(inner, { clipnorm: 1 });
       const f0 = fusedUpdates.steps;
@@ -253,7 +256,7 @@ describeBackends('fused optimizer update', (backend) => {
   });
 
   it('skips a null gradient as tfjs does, and leaks no tensor over 50 custom-loop steps', async () => {
-    for (const name of ['sgd', 'momentum', 'adam']) {
+    for (const name of ['sgd', 'momentum', 'adam', 'rmsprop(momentum, centered)', 'adagrad']) {
       const results: number[][][] = [];
       for (const fused of [true, false]) {
         const before = setFusedUpdateEnabled(fused);

@@ -1,10 +1,10 @@
 /**
  * The fused optimizer update: `ClippedOptimizer` applies the step of a built-in tfjs `SGD`,
- * `Momentum` or `Adam` optimizer itself, in one pass over each variable, instead of calling the
- * inner `applyGradients` (which runs 2, 4 or ~14 tfjs kernels per variable, each making tensors
- * and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
+ * `Momentum`, `Adam`, `RMSProp` or `Adagrad` optimizer itself, in one pass over each variable,
+ * instead of calling the inner `applyGradients` (which runs 2 to ~14 tfjs kernels per variable,
+ * each making tensors and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
  * the wasm heap (clip-kernels.wat); on `cpu` a float32 loop (update-loops.ts). The arithmetic is
- * tfjs 4.22's, op for op, each op rounded to float32: weights, slots (`m`, `v`, accumulations),
+ * tfjs 4.22's, op for op, each op rounded to float32: weights, slots (`m`, `v`, accumulators),
  * Adam's `accBeta1`/`accBeta2` and `iterations` come out bit-identical to the inner optimizer's own
  * step, and they stay in the inner optimizer's own variables (so `getWeights`, `model.save` and a
  * later step without gradclip see them as usual).
@@ -12,9 +12,10 @@
  * It is taken only when it is exact and safe, else the inner `applyGradients` runs as before:
  * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit);
  * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
- * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer` or
- *   `AdamOptimizer` (not a subclass) and its `applyGradients` is the class's own;
- * - the slots exist (Momentum and Adam make them on their first step, which runs through tfjs);
+ * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer`,
+ *   `AdamOptimizer`, `RMSPropOptimizer` or `AdagradOptimizer` (not a subclass; Adamax and
+ *   Adadelta are not fused) and its `applyGradients` is the class's own;
+ * - the slots exist (the optimizers with slots make them on their first step, which runs through tfjs);
  * - every gradient and variable is float32 with the same shape, on the active backend, and every
  *   variable and slot holds its data alone (reference count 1: no clone or reshape of it is
  *   alive, which an in-place write would change; tfjs's `assign` would leave it alone).
@@ -29,7 +30,7 @@ import type { MaybeTensor } from '../core/grad-forms.js';
 import { fastPathBackend } from '../core/fast/fast-path.js';
 import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
-import { adamLoop, momentumLoop, sgdLoop, type AdamConstants } from '../core/fast/update-loops.js';
+import { adagradLoop, adamLoop, momentumLoop, rmspropLoop, sgdLoop, type AdamConstants, type RmspropConstants } from '../core/fast/update-loops.js';
 import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
 
 /**
@@ -66,7 +67,7 @@ export function fusedUpdateEnabled(): boolean {
   return enabled;
 }
 
-type Kind = 'sgd' | 'momentum' | 'adam';
+type Kind = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad';
 
 /** The fields of tfjs 4.22's optimizers that the update reads (all private or protected there). */
 interface TfjsOptimizerFields {
@@ -82,6 +83,13 @@ interface TfjsOptimizerFields {
   accBeta2: tf.Variable;
   accumulatedFirstMoment: ({ variable: tf.Variable } | undefined)[];
   accumulatedSecondMoment: ({ variable: tf.Variable } | undefined)[];
+  decay: number;
+  momentum: number;
+  centered: boolean;
+  accumulatedMeanSquares: ({ variable: tf.Variable } | undefined)[];
+  accumulatedMoments: ({ variable: tf.Variable } | undefined)[];
+  accumulatedMeanGrads: ({ variable: tf.Variable } | undefined)[];
+  accumulatedGrads: ({ variable: tf.Variable } | undefined)[];
   incrementIterations(): void;
 }
 
@@ -125,6 +133,8 @@ function kindOf(opt: tf.Optimizer): Kind | null {
   if (proto === tf.SGDOptimizer.prototype) kind = 'sgd';
   else if (proto === tf.MomentumOptimizer.prototype) kind = 'momentum';
   else if (proto === tf.AdamOptimizer.prototype) kind = 'adam';
+  else if (proto === tf.RMSPropOptimizer.prototype) kind = 'rmsprop';
+  else if (proto === tf.AdagradOptimizer.prototype) kind = 'adagrad';
   if (kind == null) return null;
   // Not patched on the instance (a spy, a user override): then its own code must run.
   return opt.applyGradients === (proto as tf.Optimizer).applyGradients ? kind : null;
@@ -165,6 +175,16 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
       const v = o.accumulatedSecondMoment[i]?.variable;
       if (m == null || v == null) return null;
       slots = [m, v];
+    } else if (kind === 'rmsprop') {
+      const ms = o.accumulatedMeanSquares[i]?.variable;
+      const mom = o.accumulatedMoments[i]?.variable;
+      const mg = o.centered ? o.accumulatedMeanGrads[i]?.variable : undefined;
+      if (ms == null || mom == null || (o.centered && mg == null)) return null;
+      slots = mg != null ? [ms, mom, mg] : [ms, mom];
+    } else if (kind === 'adagrad') {
+      const acc = o.accumulatedGrads[i]?.variable;
+      if (acc == null) return null;
+      slots = [acc];
     }
     const g = grads[i];
     if (g == null) continue; // tfjs skips it too
@@ -175,7 +195,7 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
     entries.push({ w, g, slots });
   }
   if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
-  if (kind !== 'adam' && (o.c == null || !readable(backend, o.c, cpu))) return null;
+  if ((kind === 'sgd' || kind === 'momentum') && (o.c == null || !readable(backend, o.c, cpu))) return null;
   if (kind === 'momentum' && (o.m == null || !readable(backend, o.m, cpu))) return null;
   return entries;
 }
@@ -220,6 +240,15 @@ function adamConstants(o: TfjsOptimizerFields, accBeta1: number, accBeta2: numbe
   };
 }
 
+function rmspropConstants(o: TfjsOptimizerFields): RmspropConstants {
+  return { decay: f(o.decay), oneMinusDecay: f(1 - o.decay), learningRate: f(o.learningRate), momentum: f(o.momentum), epsilon: f(o.epsilon) };
+}
+
+/** Adagrad's epsilon: tfjs reads `ENGINE.backend.epsilon()` at every step. */
+function backendEpsilon(): number {
+  return f((tf.engine().backend as unknown as { epsilon(): number }).epsilon());
+}
+
 // ---- wasm --------------------------------------------------------------------------------------
 
 function heapOf(backend: WasmBackend, t: tf.Tensor): Float32Array {
@@ -249,6 +278,31 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     b2[0] = f(b2[0] * k.beta2);
     rekey(backend, o.accBeta1);
     rekey(backend, o.accBeta2);
+    return;
+  }
+  if (kind === 'rmsprop') {
+    const k = rmspropConstants(o);
+    for (const { w, g, slots } of entries) {
+      if (w.size === 0) continue;
+      const [s, a, mg] = slots;
+      ex.rmsprop(
+        offset(backend, w), offset(backend, g), offset(backend, s), offset(backend, a), mg == null ? 0 : offset(backend, mg), w.size,
+        k.decay, k.oneMinusDecay, k.learningRate, k.momentum, k.epsilon, mg == null ? 0 : 1,
+      );
+      rekey(backend, w);
+      for (const slot of slots) rekey(backend, slot);
+    }
+    return;
+  }
+  if (kind === 'adagrad') {
+    const eps = backendEpsilon();
+    const nlr = f(-o.learningRate);
+    for (const { w, g, slots } of entries) {
+      if (w.size === 0) continue;
+      ex.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
+      rekey(backend, w);
+      rekey(backend, slots[0]);
+    }
     return;
   }
   const c = heapOf(backend, o.c)[0];
@@ -300,6 +354,25 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
       o1[0] = f(a1[0] * k.beta1);
       o2[0] = f(a2[0] * k.beta2);
     });
+    return;
+  }
+  if (kind === 'rmsprop') {
+    const k = rmspropConstants(o);
+    for (const { w, g, slots } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w, ...slots], ([wi, si, ai, mgi], [wo, so, ao, mgo]) =>
+        rmspropLoop(wi, wo, gv, si, so, ai, ao, mgi ?? null, mgo ?? null, k),
+      );
+    }
+    return;
+  }
+  if (kind === 'adagrad') {
+    const eps = backendEpsilon();
+    const nlr = f(-o.learningRate);
+    for (const { w, g, slots } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w, slots[0]], ([wi, ci], [wo, co]) => adagradLoop(wi, wo, gv, ci, co, eps, nlr));
+    }
     return;
   }
   const c = valuesOf(backend, o.c)[0];

@@ -1,5 +1,5 @@
 /**
- * The arithmetic of tfjs 4.22's SGD, Momentum and Adam `applyGradients` for one variable, as
+ * The arithmetic of tfjs 4.22's SGD, Momentum, Adam, RMSProp and Adagrad `applyGradients` for one variable, as
  * float32 loops over typed arrays (the cpu backend's fused optimizer update; the wasm backend runs
  * the SIMD twins in clip-kernels.wat). Every op is rounded to float32 with `Math.fround`, in the
  * order tfjs's kernels apply them, so the results are bit-identical to tfjs's chain of kernels
@@ -78,5 +78,61 @@ export function adamLoop(
     const mHat = f(m / oneMinusAccBeta1);
     const vHat = f(v / oneMinusAccBeta2);
     wOut[i] = f(f(f(mHat / f(f(Math.sqrt(vHat)) + epsilon)) * negLr) + wIn[i]);
+  }
+}
+
+/** RMSProp's float32 constants for one step (see {@link rmspropLoop}). */
+export interface RmspropConstants {
+  decay: number;
+  /** `1 - decay`, rounded once. */
+  oneMinusDecay: number;
+  learningRate: number;
+  momentum: number;
+  epsilon: number;
+}
+
+/**
+ * RMSProp: `s = s * decay + g² * (1 - decay)`; centered: `mg = mg * decay + g * (1 - decay)` and
+ * `d = (g * lr) / sqrt(s - (mg² + eps))`, else `d = (g * lr) / sqrt(s + eps)`;
+ * `a = a * momentum + d`; `w = w - a`. `mgIn`/`mgOut` are null when not centered.
+ */
+export function rmspropLoop(
+  wIn: Float32Array,
+  wOut: Float32Array,
+  g: Float32Array,
+  sIn: Float32Array,
+  sOut: Float32Array,
+  aIn: Float32Array,
+  aOut: Float32Array,
+  mgIn: Float32Array | null,
+  mgOut: Float32Array | null,
+  k: RmspropConstants,
+): void {
+  const { decay, oneMinusDecay, learningRate, momentum, epsilon } = k;
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const s = f(f(sIn[i] * decay) + f(f(gi * gi) * oneMinusDecay));
+    sOut[i] = s;
+    let den: number;
+    if (mgIn != null && mgOut != null) {
+      const mg = f(f(mgIn[i] * decay) + f(gi * oneMinusDecay));
+      mgOut[i] = mg;
+      den = f(s - f(f(mg * mg) + epsilon));
+    } else {
+      den = f(s + epsilon);
+    }
+    const a = f(f(aIn[i] * momentum) + f(f(gi * learningRate) / f(Math.sqrt(den))));
+    aOut[i] = a;
+    wOut[i] = f(wIn[i] - a);
+  }
+}
+
+/** Adagrad: `acc = acc + g²`; `w = (g / sqrt(acc + eps)) * -lr + w` (`eps` = the backend's epsilon). */
+export function adagradLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, accIn: Float32Array, accOut: Float32Array, epsilon: number, negLr: number): void {
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const acc = f(accIn[i] + f(gi * gi));
+    accOut[i] = acc;
+    wOut[i] = f(f(f(gi / f(Math.sqrt(f(acc + epsilon)))) * negLr) + wIn[i]);
   }
 }

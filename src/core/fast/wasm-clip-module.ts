@@ -18,6 +18,13 @@ export interface ClipWasmExports {
   sgd(w: number, g: number, n: number, c: number): void;
   /** tfjs Momentum in place: `a = m * a + g`, then `w = c * a + w` (Nesterov: `w = c * (g + a * m) + w`). */
   momentum(w: number, g: number, a: number, n: number, m: number, c: number, nesterov: number): void;
+  /** tfjs RMSProp in place on `w`, mean squares `s`, moments `a` and (centered) mean grads `mg`. */
+  rmsprop(
+    w: number, g: number, s: number, a: number, mg: number, n: number,
+    decay: number, omd: number, lr: number, mom: number, eps: number, centered: number,
+  ): void;
+  /** tfjs Adagrad in place on `w` and accumulators `acc`. */
+  adagrad(w: number, g: number, acc: number, n: number, eps: number, nlr: number): void;
   /** tfjs Adam in place on weights `w`, moments `m` and `v` (see clip-kernels.wat). */
   adam(
     w: number, g: number, m: number, v: number, n: number,
