@@ -197,6 +197,135 @@ describeBackends('fused optimizer update', (backend) => {
     }
   });
 
+  it('edge values (±0, subnormals, ±1e38, ±Inf, NaN) through every fused optimizer: the same bits as tfjs (NaN as NaN)', async () => {
+    const W = [0, -0, 1e-40, -1e-40, 1e38, -3e38, 1, -1, 2.5, 1e-30, 3e-39, 7, Infinity, -Infinity, NaN, 0.3, 1e20, -1e-20];
+    const G = [-0, 0, 1e-40, 3e38, -3e38, 1e-45, 1e19, -1e-19, NaN, 2, -2, Infinity, 1, 0, 5, -1e-38, 1e30, 3];
+    const canon = (t: tf.Tensor): (number | string)[] =>
+      bits(t).map((b) => ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 ? 'NaN' : b));
+    const makers: Record<string, () => tf.Optimizer> = {
+      ...OPTIMIZERS,
+      'adam(eps 0)': () => tf.train.adam(0.1, 0.5, 0.25, 0),
+      'adam(eps 1e-38)': () => tf.train.adam(1e-3, 0.9, 0.999, 1e-38),
+    };
+    for (const [name, make] of Object.entries(makers)) {
+      const out: { w: (number | string)[]; slots: (number | string)[][]; fused: number }[] = [];
+      for (const fused of [false, true]) {
+        const before = setFusedUpdateEnabled(fused);
+        const init = tf.tensor1d(W);
+        const v = tf.variable(init, true, `fused_edge_${name}_${fused}_${Math.random().toString(36).slice(2)}`);
+        init.dispose();
+        const opt = withClipping(make(), { nonFinite: 'propagate' });
+        const f0 = fusedUpdates.steps;
+        for (let k = 0; k < 4; ++k) {
+          const g = tf.tidy(() => tf.mul(tf.tensor1d(G), k + 1));
+          opt.applyGradients({ [v.name]: g }); // the NamedTensorMap form
+          g.dispose();
+        }
+        const ws = await opt.getWeights();
+        out.push({ w: canon(v), slots: ws.map((w) => canon(w.tensor)), fused: fusedUpdates.steps - f0 });
+        tf.dispose(ws.map((w) => w.tensor));
+        v.dispose();
+        opt.dispose();
+        setFusedUpdateEnabled(before);
+      }
+      assert.ok(out[1].fused >= 3, `${name}: fused`);
+      assert.deepEqual(out[1].w, out[0].w, `${name}: weights`);
+      assert.deepEqual(out[1].slots, out[0].slots, `${name}: optimizer weights`);
+    }
+  });
+
+  it('a slot of another shape at the same position (the variable list changed) is not fused: tfjs decides', async () => {
+    for (const make of [OPTIMIZERS.momentum, OPTIMIZERS.adam, OPTIMIZERS.rmsprop, OPTIMIZERS.adagrad]) {
+      const outcome: string[] = [];
+      for (const fused of [false, true]) {
+        const before = setFusedUpdateEnabled(fused);
+        // (tidy: the initial values are disposed, so only the variables hold their data)
+        const a = tf.tidy(() => tf.variable(tf.zeros([2, 3]), true, `fused_slot_a_${fused}_${Math.random().toString(36).slice(2)}`));
+        const b = tf.tidy(() => tf.variable(tf.ones([3, 2]), true, `fused_slot_b_${fused}_${Math.random().toString(36).slice(2)}`));
+        const opt = withClipping(make(), {});
+        const ga = tf.fill([2, 3], 0.5);
+        const gb = tf.fill([3, 2], 0.5);
+        opt.applyGradients([{ name: a.name, tensor: ga }]); // slot 0 is made for a [2, 3]
+        const f0 = fusedUpdates.steps;
+        try {
+          opt.applyGradients([{ name: b.name, tensor: gb }]); // slot 0 is a's: tfjs fails on the shapes or uses it
+          outcome.push(`ok ${bits(b).join(',')}`);
+        } catch (e) {
+          outcome.push(`throws ${(e as Error).message}`);
+        }
+        assert.equal(fusedUpdates.steps - f0, 0, 'not fused');
+        tf.dispose([a, b, ga, gb]);
+        opt.dispose();
+        setFusedUpdateEnabled(before);
+      }
+      assert.equal(outcome[1], outcome[0]);
+    }
+  });
+
+  it('a patched prototype applyGradients runs (the fused update reproduces only the original)', async () => {
+    const proto = tf.SGDOptimizer.prototype;
+    const original = proto.applyGradients;
+    let calls = 0;
+    proto.applyGradients = function (this: tf.SGDOptimizer, g: tf.NamedTensorMap | NamedTensor[]) {
+      calls += 1;
+      original.call(this, g);
+    };
+    try {
+      const vars = makeVars('proto');
+      const opt = withClipping(tf.train.sgd(0.1), {});
+      const f0 = fusedUpdates.steps;
+      for (let k = 0; k < 3; ++k) {
+        const g = gradsFor(vars, k);
+        opt.applyGradients(g);
+        tf.dispose(g.map((n) => n.tensor));
+      }
+      assert.equal(calls, 3);
+      assert.equal(fusedUpdates.steps - f0, 0);
+      tf.dispose(vars);
+      opt.dispose();
+    } finally {
+      proto.applyGradients = original;
+    }
+  });
+
+  it('inside tf.profile the kernels run (and are recorded) through tfjs', async () => {
+    const vars = makeVars('profile');
+    const opt = withClipping(tf.train.adam(0.01), {});
+    const g0 = gradsFor(vars, 0);
+    opt.applyGradients(g0); // slots
+    const g = gradsFor(vars, 1);
+    const f0 = fusedUpdates.steps;
+    const info = await tf.profile(() => opt.applyGradients(g));
+    assert.equal(fusedUpdates.steps - f0, 0);
+    assert.ok(info.kernelNames.includes('Sqrt'), `tfjs's Adam kernels recorded: ${info.kernelNames.join(',')}`);
+    tf.dispose([...g0.map((n) => n.tensor), ...g.map((n) => n.tensor), ...vars]);
+    opt.dispose();
+  });
+
+  it('keeps the backend\'s data entries and bytes constant over 100 fused steps', async () => {
+    const backendData = (): number => (tf.engine().backend as unknown as { numDataIds(): number }).numDataIds();
+    for (const name of ['momentum', 'adam', 'rmsprop(momentum, centered)']) {
+      const vars = makeVars('data');
+      const opt = withClipping(OPTIMIZERS[name](), { globalClipnorm: 1 });
+      const step = (k: number): void => {
+        const g = gradsFor(vars, k);
+        opt.applyGradients(g);
+        tf.dispose(g.map((n) => n.tensor));
+      };
+      step(0);
+      step(1);
+      const ids = backendData();
+      const bytes = tf.memory().numBytes;
+      const f0 = fusedUpdates.steps;
+      for (let k = 2; k < 102; ++k) step(k);
+      assert.equal(fusedUpdates.steps - f0, 100, name);
+      assert.equal(backendData(), ids, `${name}: backend data entries`);
+      assert.equal(tf.memory().numBytes, bytes, `${name}: bytes`);
+      tf.dispose(vars);
+      opt.dispose();
+    }
+  });
+
   it('leaves a tensor sharing a variable\'s data alone (falls back to tfjs for that step)', async () => {
     const vars = makeVars('clone');
     const opt = withClipping(tf.train.sgd(0.1), {});

@@ -10,14 +10,16 @@
  * later step without gradclip see them as usual).
  *
  * It is taken only when it is exact and safe, else the inner `applyGradients` runs as before:
- * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit);
+ * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit), and
+ *   neither tfjs's `DEBUG` flag nor `tf.profile` is watching the kernels;
  * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
  * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer`,
  *   `AdamOptimizer`, `RMSPropOptimizer` or `AdagradOptimizer` (not a subclass; Adamax and
  *   Adadelta are not fused) and its `applyGradients` is the class's own;
  * - the slots exist (the optimizers with slots make them on their first step, which runs through tfjs);
  * - every gradient and variable is float32 with the same shape, on the active backend, and every
- *   variable and slot holds its data alone (reference count 1: no clone or reshape of it is
+ *   slot has its variable's shape (tfjs keys slots by position), and every variable and slot holds
+ *   its data alone (reference count 1: no clone or reshape of it is
  *   alive, which an in-place write would change; tfjs's `assign` would leave it alone).
  * On cpu an array is overwritten in place only when this update made it and nothing outside the
  * backend has seen it since (`dataSync()` returns the cpu backend's own array); otherwise the new
@@ -127,17 +129,25 @@ interface CpuBackend extends DataBackend {
   data: { get(dataId: object): { values?: unknown } | undefined };
 }
 
+/**
+ * Each fused class with the `applyGradients` it had when gradclip was loaded: the code whose
+ * arithmetic the fused update reproduces. An optimizer whose `applyGradients` is anything else (a
+ * subclass, a spy or override on the instance, a patched prototype) runs its own.
+ */
+const FUSED_CLASSES: readonly [object, Kind, unknown][] = [
+  [tf.SGDOptimizer.prototype, 'sgd', tf.SGDOptimizer.prototype.applyGradients],
+  [tf.MomentumOptimizer.prototype, 'momentum', tf.MomentumOptimizer.prototype.applyGradients],
+  [tf.AdamOptimizer.prototype, 'adam', tf.AdamOptimizer.prototype.applyGradients],
+  [tf.RMSPropOptimizer.prototype, 'rmsprop', tf.RMSPropOptimizer.prototype.applyGradients],
+  [tf.AdagradOptimizer.prototype, 'adagrad', tf.AdagradOptimizer.prototype.applyGradients],
+];
+
 function kindOf(opt: tf.Optimizer): Kind | null {
   const proto = Object.getPrototypeOf(opt) as object | null;
-  let kind: Kind | null = null;
-  if (proto === tf.SGDOptimizer.prototype) kind = 'sgd';
-  else if (proto === tf.MomentumOptimizer.prototype) kind = 'momentum';
-  else if (proto === tf.AdamOptimizer.prototype) kind = 'adam';
-  else if (proto === tf.RMSPropOptimizer.prototype) kind = 'rmsprop';
-  else if (proto === tf.AdagradOptimizer.prototype) kind = 'adagrad';
-  if (kind == null) return null;
-  // Not patched on the instance (a spy, a user override): then its own code must run.
-  return opt.applyGradients === (proto as tf.Optimizer).applyGradients ? kind : null;
+  for (const [p, kind, original] of FUSED_CLASSES) {
+    if (proto === p) return opt.applyGradients === original ? kind : null;
+  }
+  return null;
 }
 
 interface Entry {
@@ -191,7 +201,9 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
     const w = registered[names[i]];
     if (w == null || !writable(backend, w, cpu) || !readable(backend, g, cpu)) return null;
     if (!tf.util.arraysEqual(g.shape, w.shape)) return null;
-    for (const s of slots) if (!writable(backend, s, cpu) || s.size !== w.size) return null;
+    // tfjs keys slots by position: after the variable list changes, slot i can be another
+    // variable's (tfjs then fails on the shapes, or uses it): only the same shape is fused.
+    for (const s of slots) if (!writable(backend, s, cpu) || !tf.util.arraysEqual(s.shape, w.shape)) return null;
     entries.push({ w, g, slots });
   }
   if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
@@ -207,6 +219,9 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
  */
 export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[]): boolean {
   if (!enabled || !versionOk) return false;
+  // tfjs's DEBUG mode and tf.profile() watch every kernel (NaN checks, logging): let them see it.
+  const engine = tf.engine() as unknown as { state: { profiling: boolean } };
+  if (engine.state.profiling || tf.env().getBool('DEBUG')) return false;
   const kind = kindOf(inner);
   if (kind == null) return false;
   const name = fastPathBackend();
@@ -261,9 +276,7 @@ function offset(backend: WasmBackend, t: tf.Tensor): number {
 
 function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports): void {
   if (kind === 'adam') {
-    const b1 = heapOf(backend, o.accBeta1);
-    const b2 = heapOf(backend, o.accBeta2);
-    const k = adamConstants(o, b1[0], b2[0]);
+    const k = adamConstants(o, heapOf(backend, o.accBeta1)[0], heapOf(backend, o.accBeta2)[0]);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       ex.adam(
@@ -274,7 +287,10 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
       rekey(backend, slots[0]);
       rekey(backend, slots[1]);
     }
+    // Views taken afresh: a call into the wasm module (rekey) may have grown and moved the heap.
+    const b1 = heapOf(backend, o.accBeta1);
     b1[0] = f(b1[0] * k.beta1);
+    const b2 = heapOf(backend, o.accBeta2);
     b2[0] = f(b2[0] * k.beta2);
     rekey(backend, o.accBeta1);
     rekey(backend, o.accBeta2);
