@@ -1,6 +1,6 @@
 /**
- * The fused optimizer update: `ClippedOptimizer` applies the step of a built-in tfjs `SGD`,
- * `Momentum`, `Adam`, `RMSProp` or `Adagrad` optimizer itself, in one pass over each variable,
+ * The fused optimizer update: `ClippedOptimizer` applies the step of any of tfjs's seven built-in
+ * optimizers (SGD, Momentum, Adam, RMSProp, Adagrad, Adadelta, Adamax) itself, in one pass over each variable,
  * instead of calling the inner `applyGradients` (which runs 2 to ~14 tfjs kernels per variable,
  * each making tensors and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
  * the wasm heap (clip-kernels.wat); on `cpu` a float32 loop (update-loops.ts). The arithmetic is
@@ -13,9 +13,8 @@
  * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit), and
  *   neither tfjs's `DEBUG` flag nor `tf.profile` is watching the kernels;
  * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
- * - the inner optimizer's class is exactly tfjs's `SGDOptimizer`, `MomentumOptimizer`,
- *   `AdamOptimizer`, `RMSPropOptimizer` or `AdagradOptimizer` (not a subclass; Adamax and
- *   Adadelta are not fused) and its `applyGradients` is the class's own;
+ * - the inner optimizer's class is exactly one of those tfjs classes (not a subclass) and its
+ *   `applyGradients` is the class's own;
  * - the slots exist (the optimizers with slots make them on their first step, which runs through tfjs);
  * - every gradient and variable is float32 with the same shape, on the active backend, and every
  *   slot has its variable's shape (tfjs keys slots by position), and every variable and slot holds
@@ -32,7 +31,17 @@ import type { MaybeTensor } from '../core/grad-forms.js';
 import { fastPathBackend } from '../core/fast/fast-path.js';
 import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
-import { adagradLoop, adamLoop, momentumLoop, rmspropLoop, sgdLoop, type AdamConstants, type RmspropConstants } from '../core/fast/update-loops.js';
+import {
+  adadeltaLoop,
+  adagradLoop,
+  adamaxLoop,
+  adamLoop,
+  momentumLoop,
+  rmspropLoop,
+  sgdLoop,
+  type AdamConstants,
+  type RmspropConstants,
+} from '../core/fast/update-loops.js';
 import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
 
 /**
@@ -69,7 +78,7 @@ export function fusedUpdateEnabled(): boolean {
   return enabled;
 }
 
-type Kind = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad';
+type Kind = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
 
 /** The fields of tfjs 4.22's optimizers that the update reads (all private or protected there). */
 interface TfjsOptimizerFields {
@@ -92,6 +101,10 @@ interface TfjsOptimizerFields {
   accumulatedMoments: ({ variable: tf.Variable } | undefined)[];
   accumulatedMeanGrads: ({ variable: tf.Variable } | undefined)[];
   accumulatedGrads: ({ variable: tf.Variable } | undefined)[];
+  rho: number;
+  accumulatedUpdates: ({ variable: tf.Variable } | undefined)[];
+  accumulatedWeightedInfNorm: ({ variable: tf.Variable } | undefined)[];
+  iteration: tf.Variable;
   incrementIterations(): void;
 }
 
@@ -140,6 +153,8 @@ const FUSED_CLASSES: readonly [object, Kind, unknown][] = [
   [tf.AdamOptimizer.prototype, 'adam', tf.AdamOptimizer.prototype.applyGradients],
   [tf.RMSPropOptimizer.prototype, 'rmsprop', tf.RMSPropOptimizer.prototype.applyGradients],
   [tf.AdagradOptimizer.prototype, 'adagrad', tf.AdagradOptimizer.prototype.applyGradients],
+  [tf.AdadeltaOptimizer.prototype, 'adadelta', tf.AdadeltaOptimizer.prototype.applyGradients],
+  [tf.AdamaxOptimizer.prototype, 'adamax', tf.AdamaxOptimizer.prototype.applyGradients],
 ];
 
 function kindOf(opt: tf.Optimizer): Kind | null {
@@ -195,6 +210,16 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
       const acc = o.accumulatedGrads[i]?.variable;
       if (acc == null) return null;
       slots = [acc];
+    } else if (kind === 'adadelta') {
+      const ag = o.accumulatedGrads[i]?.variable;
+      const au = o.accumulatedUpdates[i]?.variable;
+      if (ag == null || au == null) return null;
+      slots = [ag, au];
+    } else if (kind === 'adamax') {
+      const m = o.accumulatedFirstMoment[i]?.variable;
+      const u = o.accumulatedWeightedInfNorm[i]?.variable;
+      if (m == null || u == null) return null;
+      slots = [m, u];
     }
     const g = grads[i];
     if (g == null) continue; // tfjs skips it too
@@ -207,6 +232,7 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
     entries.push({ w, g, slots });
   }
   if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
+  if (kind === 'adamax' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.iteration, cpu))) return null;
   if ((kind === 'sgd' || kind === 'momentum') && (o.c == null || !readable(backend, o.c, cpu))) return null;
   if (kind === 'momentum' && (o.m == null || !readable(backend, o.m, cpu))) return null;
   return entries;
@@ -259,6 +285,15 @@ function rmspropConstants(o: TfjsOptimizerFields): RmspropConstants {
   return { decay: f(o.decay), oneMinusDecay: f(1 - o.decay), learningRate: f(o.learningRate), momentum: f(o.momentum), epsilon: f(o.epsilon) };
 }
 
+/**
+ * Adamax's float32 constants for one step: tfjs computes `lr_t = -lr / (iteration * decay + 1)`
+ * and `k = lr_t / (1 - accBeta1)` as float32 tensor ops.
+ */
+function adamaxConstants(o: TfjsOptimizerFields, iteration: number, accBeta1: number): { beta1: number; oneMinusBeta1: number; beta2: number; epsilon: number; k: number } {
+  const lrT = f(f(-o.learningRate) / f(f(iteration * f(o.decay)) + 1));
+  return { beta1: f(o.beta1), oneMinusBeta1: f(1 - o.beta1), beta2: f(o.beta2), epsilon: f(o.epsilon), k: f(lrT / f(1 - accBeta1)) };
+}
+
 /** Adagrad's epsilon: tfjs reads `ENGINE.backend.epsilon()` at every step. */
 function backendEpsilon(): number {
   return f((tf.engine().backend as unknown as { epsilon(): number }).epsilon());
@@ -308,6 +343,37 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
       rekey(backend, w);
       for (const slot of slots) rekey(backend, slot);
     }
+    return;
+  }
+  if (kind === 'adadelta') {
+    const rho = f(o.rho);
+    const omr = f(1 - o.rho);
+    const eps = f(o.epsilon);
+    const nlr = f(-o.learningRate);
+    for (const { w, g, slots } of entries) {
+      if (w.size === 0) continue;
+      ex.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, rho, omr, eps, nlr);
+      rekey(backend, w);
+      rekey(backend, slots[0]);
+      rekey(backend, slots[1]);
+    }
+    return;
+  }
+  if (kind === 'adamax') {
+    const k = adamaxConstants(o, heapOf(backend, o.iteration)[0], heapOf(backend, o.accBeta1)[0]);
+    for (const { w, g, slots } of entries) {
+      if (w.size === 0) continue;
+      ex.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
+      rekey(backend, w);
+      rekey(backend, slots[0]);
+      rekey(backend, slots[1]);
+    }
+    const it = heapOf(backend, o.iteration);
+    it[0] = f(it[0] + 1);
+    const b1 = heapOf(backend, o.accBeta1);
+    b1[0] = f(b1[0] * k.beta1);
+    rekey(backend, o.iteration);
+    rekey(backend, o.accBeta1);
     return;
   }
   if (kind === 'adagrad') {
@@ -380,6 +446,31 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
         rmspropLoop(wi, wo, gv, si, so, ai, ao, mgi ?? null, mgo ?? null, k),
       );
     }
+    return;
+  }
+  if (kind === 'adadelta') {
+    const rho = f(o.rho);
+    const omr = f(1 - o.rho);
+    const eps = f(o.epsilon);
+    const nlr = f(-o.learningRate);
+    for (const { w, g, slots } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w, slots[0], slots[1]], ([wi, agi, aui], [wo, ago, auo]) => adadeltaLoop(wi, wo, gv, agi, ago, aui, auo, rho, omr, eps, nlr));
+    }
+    return;
+  }
+  if (kind === 'adamax') {
+    const k = adamaxConstants(o, valuesOf(backend, o.iteration)[0], valuesOf(backend, o.accBeta1)[0]);
+    for (const { w, g, slots } of entries) {
+      const gv = valuesOf(backend, g);
+      update(backend, [w, slots[0], slots[1]], ([wi, mi, ui], [wo, mo, uo]) =>
+        adamaxLoop(wi, wo, gv, mi, mo, ui, uo, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k),
+      );
+    }
+    update(backend, [o.iteration, o.accBeta1], ([it, a1], [ito, a1o]) => {
+      ito[0] = f(it[0] + 1);
+      a1o[0] = f(a1[0] * k.beta1);
+    });
     return;
   }
   if (kind === 'adagrad') {

@@ -1,5 +1,6 @@
 /**
- * The arithmetic of tfjs 4.22's SGD, Momentum, Adam, RMSProp and Adagrad `applyGradients` for one variable, as
+ * The arithmetic of tfjs 4.22's SGD, Momentum, Adam, RMSProp, Adagrad, Adadelta and Adamax
+ * `applyGradients` for one variable, as
  * float32 loops over typed arrays (the cpu backend's fused optimizer update; the wasm backend runs
  * the SIMD twins in clip-kernels.wat). Every op is rounded to float32 with `Math.fround`, in the
  * order tfjs's kernels apply them, so the results are bit-identical to tfjs's chain of kernels
@@ -134,5 +135,62 @@ export function adagradLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Arr
     const acc = f(accIn[i] + f(gi * gi));
     accOut[i] = acc;
     wOut[i] = f(f(f(gi / f(Math.sqrt(f(acc + epsilon)))) * negLr) + wIn[i]);
+  }
+}
+
+/**
+ * Adadelta, as tfjs 4.22 computes it (the update is scaled by the accumulated gradient from
+ * *before* this step): `u = (sqrt(au + eps) / sqrt(ag + eps)) * g`; `ag = ag * rho + g² * (1 - rho)`;
+ * `au = au * rho + u² * (1 - rho)`; `w = u * -lr + w`.
+ */
+export function adadeltaLoop(
+  wIn: Float32Array,
+  wOut: Float32Array,
+  g: Float32Array,
+  agIn: Float32Array,
+  agOut: Float32Array,
+  auIn: Float32Array,
+  auOut: Float32Array,
+  rho: number,
+  oneMinusRho: number,
+  epsilon: number,
+  negLr: number,
+): void {
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const ag = agIn[i];
+    const au = auIn[i];
+    const u = f(f(f(Math.sqrt(f(au + epsilon))) / f(Math.sqrt(f(ag + epsilon)))) * gi);
+    agOut[i] = f(f(ag * rho) + f(f(gi * gi) * oneMinusRho));
+    auOut[i] = f(f(au * rho) + f(f(u * u) * oneMinusRho));
+    wOut[i] = f(f(u * negLr) + wIn[i]);
+  }
+}
+
+/**
+ * Adamax: `m = m * b1 + g * (1 - b1)`; `u = max(u * b2, |g|)` (the cpu backend's `Math.max`: NaN
+ * from either side); `w = k * (m / (u + eps)) + w`, with `k = lr_t / (1 - b1^t)` from the caller.
+ */
+export function adamaxLoop(
+  wIn: Float32Array,
+  wOut: Float32Array,
+  g: Float32Array,
+  mIn: Float32Array,
+  mOut: Float32Array,
+  uIn: Float32Array,
+  uOut: Float32Array,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  epsilon: number,
+  k: number,
+): void {
+  for (let i = 0; i < wIn.length; ++i) {
+    const gi = g[i];
+    const m = f(f(mIn[i] * beta1) + f(gi * oneMinusBeta1));
+    const u = Math.max(f(uIn[i] * beta2), Math.abs(gi));
+    mOut[i] = m;
+    uOut[i] = u;
+    wOut[i] = f(f(k * f(m / f(u + epsilon))) + wIn[i]);
   }
 }

@@ -25,6 +25,10 @@ export interface ClipWasmExports {
   ): void;
   /** tfjs Adagrad in place on `w` and accumulators `acc`. */
   adagrad(w: number, g: number, acc: number, n: number, eps: number, nlr: number): void;
+  /** tfjs Adadelta in place on `w`, accumulated gradients `ag` and updates `au`. */
+  adadelta(w: number, g: number, ag: number, au: number, n: number, rho: number, omr: number, eps: number, nlr: number): void;
+  /** tfjs Adamax in place on `w`, moments `m` and weighted infinity norms `u` (`k = lr_t / (1 - beta1^t)`). */
+  adamax(w: number, g: number, m: number, u: number, n: number, b1: number, omb1: number, b2: number, eps: number, k: number): void;
   /** tfjs Adam in place on weights `w`, moments `m` and `v` (see clip-kernels.wat). */
   adam(
     w: number, g: number, m: number, v: number, n: number,
