@@ -332,7 +332,7 @@ export class ClippedOptimizer extends tf.Optimizer {
     const before: (tf.Tensor | null)[] | null = want.updateRatios && !skipped ? variables.map((v) => (v == null ? null : (tf.clone(v) as tf.Tensor))) : null;
     if (!skipped) {
       try {
-        // tfjs's SGD / Momentum / Adam step in one pass per variable where that is exact (fused-update.ts).
+        // The inner tfjs optimizer's step in one pass per variable where that is exact (fused-update.ts).
         const named = flat.form === 'named' || flat.form === 'map';
         if (!named || !applyFusedUpdate(this.inner, flat.names, applyGrads)) this.inner.applyGradients(flat.rebuild(applyGrads));
       } catch (err) {

@@ -21,6 +21,7 @@ const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
   rmsprop: () => tf.train.rmsprop(0.01),
   'rmsprop(momentum, centered)': () => tf.train.rmsprop(0.005, 0.8, 0.9, 1e-6, true),
   adagrad: () => tf.train.adagrad(0.1),
+  'adagrad(initial accumulator 0)': () => tf.train.adagrad(0.05, 0),
   adadelta: () => tf.train.adadelta(0.5, 0.9),
   'adadelta(eps)': () => tf.train.adadelta(1, 0.8, 1e-4),
   adamax: () => tf.train.adamax(0.01),
@@ -34,10 +35,12 @@ const SHAPES: number[][] = [[7, 5], [5], [3, 3, 4], [1], [33]];
  * scalar variables such as `accBeta1`, `iteration`), in field order: independent of `getWeights`,
  * which tfjs's Adamax does not implement.
  */
-function optimizerState(opt: tf.Optimizer): tf.Variable[] {
+function optimizerState(opt: tf.Optimizer, slotsOnly = false): tf.Variable[] {
   const out: tf.Variable[] = [];
   for (const value of Object.values(opt as unknown as Record<string, unknown>)) {
-    if (value instanceof tf.Variable) out.push(value);
+    if (value instanceof tf.Variable) {
+      if (!slotsOnly) out.push(value);
+    }
     else if (Array.isArray(value)) {
       for (const e of value) if (e != null && (e as { variable?: unknown }).variable instanceof tf.Variable) out.push((e as { variable: tf.Variable }).variable);
     }
@@ -61,7 +64,10 @@ function gradsFor(vars: tf.Variable[], k: number, nanAt = -1): NamedTensor[] {
   return vars.map((v, i) => {
     let g = tf.randomNormal(v.shape, 0, 1 + (k % 3), 'float32', 1 + 1000 * k + i) // seed 0 would mean "unseeded";
     if (k === nanAt && i === 1) {
-      const bad = tf.where(tf.less(tf.range(0, v.size).reshape(v.shape), 2), tf.fill(v.shape, NaN), g);
+      // NaN at indices 0 and 4 of the [5] variable: a SIMD lane and the scalar tail
+      const idx = tf.range(0, v.size, 1, 'int32').reshape(v.shape);
+      const bad = tf.where(tf.equal(tf.mod(idx, 4), 0), tf.fill(v.shape, NaN), g);
+      idx.dispose();
       g.dispose();
       g = bad;
     }
@@ -76,8 +82,13 @@ interface Run {
   fused: number;
 }
 
-/** `steps` custom-loop steps of `withClipping(make(), clip)` (or the bare optimizer) on fresh variables. */
-async function run(make: () => tf.Optimizer, clip: ClippingOptions | null, fused: boolean, steps = 12, nanAt = -1): Promise<Run> {
+/**
+ * `steps` custom-loop steps of `withClipping(make(), clip)` (or the bare optimizer) on fresh
+ * variables. The learning rate changes at step 5. `scramble`: after the first step, every slot gets
+ * seeded random values in [0.01, 2) (as a restored state would), so that accumulators that start
+ * out equal (Adadelta's two) differ.
+ */
+async function run(make: () => tf.Optimizer, clip: ClippingOptions | null, fused: boolean, steps = 12, nanAt = -1, scramble = false): Promise<Run> {
   const before = setFusedUpdateEnabled(fused);
   try {
     const vars = makeVars(fused ? 'on' : 'off');
@@ -87,9 +98,16 @@ async function run(make: () => tf.Optimizer, clip: ClippingOptions | null, fused
     for (let k = 0; k < steps; ++k) {
       const g = gradsFor(vars, k, nanAt);
       if (k === 5 && 'setLearningRate' in inner) (inner as tf.SGDOptimizer).setLearningRate(0.02);
-      if (k === 5 && inner instanceof tf.AdamOptimizer) (inner as unknown as { learningRate: number }).learningRate = 0.002;
+      else if (k === 5) (inner as unknown as { learningRate: number }).learningRate *= 0.5;
       opt.applyGradients(g);
       tf.dispose(g.map((n) => n.tensor));
+      if (k === 0 && scramble) {
+        optimizerState(inner, true).forEach((slot, j) => {
+          const r = tf.randomUniform(slot.shape, 0.01, 2, 'float32', 500 + j);
+          slot.assign(r);
+          r.dispose(); // the slot holds its data alone again
+        });
+      }
     }
     const out: Run = {
       weights: vars.map(bits),
@@ -116,13 +134,20 @@ describeBackends('fused optimizer update', (backend) => {
         const off = await run(make, clip, false);
         const on = await run(make, clip, true);
         assert.equal(off.fused, 0);
-        // Momentum and Adam make their slots through tfjs on the first step; SGD has none.
+        // Optimizers with slots make them through tfjs on the first step; SGD has none.
         assert.equal(on.fused, name === 'sgd' ? 12 : 11, `fused steps (${JSON.stringify(clip)})`);
         assert.deepEqual(on.weights, off.weights, `weights (${JSON.stringify(clip)})`);
         assert.deepEqual(on.slots, off.slots, `optimizer weights (${JSON.stringify(clip)})`);
         assert.equal(on.iterations, off.iterations);
         if (Object.keys(clip).length === 0) assert.deepEqual(on.weights, bare.weights, 'no clipping = the bare optimizer');
       }
+      // Restored-looking state: random, unequal slots (Adadelta's accumulators are otherwise equal
+      // forever, which makes its update ratio exactly 1).
+      const off = await run(make, { clipnorm: 1.5 }, false, 12, -1, true);
+      const on = await run(make, { clipnorm: 1.5 }, true, 12, -1, true);
+      assert.equal(on.fused, name === 'sgd' ? 12 : 11);
+      assert.deepEqual(on.weights, off.weights, 'weights (random slots)');
+      assert.deepEqual(on.slots, off.slots, 'optimizer weights (random slots)');
     });
   }
 
@@ -130,9 +155,10 @@ describeBackends('fused optimizer update', (backend) => {
     for (const name of ['sgd', 'momentum', 'adam', 'rmsprop(momentum, centered)', 'adagrad', 'adadelta', 'adamax']) {
       const off = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, false, 8, 4);
       const on = await run(OPTIMIZERS[name], { nonFinite: 'propagate' }, true, 8, 4);
-      const nanish = (r: Run): string[][] => r.weights.map((w) => w.map((b) => (Number.isNaN(new Float32Array(new Uint32Array([b]).buffer)[0]) ? 'NaN' : String(b))));
-      assert.deepEqual(nanish(on), nanish(off), name);
-      assert.ok(nanish(on)[1].includes('NaN'), 'the NaN reached the weights');
+      const nanish = (xs: number[][]): string[][] => xs.map((w) => w.map((b) => (Number.isNaN(new Float32Array(new Uint32Array([b]).buffer)[0]) ? 'NaN' : String(b))));
+      assert.deepEqual(nanish(on.weights), nanish(off.weights), `${name}: weights`);
+      assert.deepEqual(nanish(on.slots), nanish(off.slots), `${name}: optimizer state`);
+      assert.ok(nanish(on.weights)[1].includes('NaN'), 'the NaN reached the weights');
     }
   });
 
@@ -279,6 +305,36 @@ describeBackends('fused optimizer update', (backend) => {
         setFusedUpdateEnabled(before);
       }
       assert.equal(outcome[1], outcome[0]);
+    }
+  });
+
+  it('a hyper-parameter that is not a number (Adadelta without rho, Adamax without beta2): tfjs throws, every step', async () => {
+    for (const make of [() => new tf.AdadeltaOptimizer(0.1, undefined as unknown as number), () => new tf.AdamaxOptimizer(0.1, 0.9, undefined as unknown as number)]) {
+      const outcome: string[][] = [];
+      for (const fused of [false, true]) {
+        const before = setFusedUpdateEnabled(fused);
+        const vars = makeVars('hyper');
+        const opt = withClipping(make(), {});
+        const f0 = fusedUpdates.steps;
+        const seen: string[] = [];
+        for (let k = 0; k < 3; ++k) {
+          const g = gradsFor(vars, k);
+          try {
+            opt.applyGradients(g);
+            seen.push('ok');
+          } catch (e) {
+            seen.push((e as Error).message.slice(0, 40));
+          }
+          tf.dispose(g.map((n) => n.tensor));
+        }
+        assert.equal(fusedUpdates.steps - f0, 0);
+        outcome.push([...seen, vars.map(bits).join(';')]);
+        tf.dispose(vars);
+        opt.dispose();
+        setFusedUpdateEnabled(before);
+      }
+      assert.deepEqual(outcome[1], outcome[0]);
+      assert.notEqual(outcome[0][1], 'ok', 'tfjs throws');
     }
   });
 

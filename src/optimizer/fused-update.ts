@@ -5,7 +5,8 @@
  * each making tensors and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
  * the wasm heap (clip-kernels.wat); on `cpu` a float32 loop (update-loops.ts). The arithmetic is
  * tfjs 4.22's, op for op, each op rounded to float32: weights, slots (`m`, `v`, accumulators),
- * Adam's `accBeta1`/`accBeta2` and `iterations` come out bit-identical to the inner optimizer's own
+ * Adam's `accBeta1`/`accBeta2`, Adamax's `iteration`/`accBeta1` and `iterations` come out
+ * bit-identical to the inner optimizer's own
  * step, and they stay in the inner optimizer's own variables (so `getWeights`, `model.save` and a
  * later step without gradclip see them as usual).
  *
@@ -17,7 +18,8 @@
  *   `applyGradients` is the class's own;
  * - the slots exist (the optimizers with slots make them on their first step, which runs through tfjs);
  * - every gradient and variable is float32 with the same shape, on the active backend, and every
- *   slot has its variable's shape (tfjs keys slots by position), and every variable and slot holds
+ *   slot has its variable's shape (tfjs keys slots by position), every hyper-parameter it reads is
+ *   a number (else tfjs throws), and every variable and slot holds
  *   its data alone (reference count 1: no clone or reshape of it is
  *   alive, which an in-place write would change; tfjs's `assign` would leave it alone).
  * On cpu an array is overwritten in place only when this update made it and nothing outside the
@@ -165,6 +167,17 @@ function kindOf(opt: tf.Optimizer): Kind | null {
   return null;
 }
 
+/** The number fields each kind reads (SGD and Momentum read their `c` and `m` tensors instead). */
+const HYPER_PARAMETERS: Record<Kind, readonly ('learningRate' | 'beta1' | 'beta2' | 'epsilon' | 'decay' | 'momentum' | 'rho')[]> = {
+  sgd: [],
+  momentum: [],
+  adam: ['learningRate', 'beta1', 'beta2', 'epsilon'],
+  rmsprop: ['learningRate', 'decay', 'momentum', 'epsilon'],
+  adagrad: ['learningRate'],
+  adadelta: ['learningRate', 'rho', 'epsilon'],
+  adamax: ['learningRate', 'beta1', 'beta2', 'epsilon', 'decay'],
+};
+
 interface Entry {
   w: tf.Variable;
   g: tf.Tensor;
@@ -231,6 +244,8 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
     for (const s of slots) if (!writable(backend, s, cpu) || !tf.util.arraysEqual(s.shape, w.shape)) return null;
     entries.push({ w, g, slots });
   }
+  // tfjs throws on a hyper-parameter that is not a number (a missing `rho`, say); so must we.
+  for (const field of HYPER_PARAMETERS[kind]) if (typeof o[field] !== 'number') return null;
   if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
   if (kind === 'adamax' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.iteration, cpu))) return null;
   if ((kind === 'sgd' || kind === 'momentum') && (o.c == null || !readable(backend, o.c, cpu))) return null;
