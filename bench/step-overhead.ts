@@ -128,6 +128,13 @@ interface Trainer {
   step: number;
 }
 
+/** One table row: the medians of VARIANTS (bare, no clip, clipped…), ratios to bare and (to no clip). */
+function printRow(net: Network, b: Backend, m: number[]): void {
+  const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+  const ratios = m.slice(2).map((x) => `${(x / m[0]).toFixed(3)} (${(x / m[1]).toFixed(3)})`);
+  console.log(`| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${ratios.join(' | ')} |`);
+}
+
 async function makeTrainer(net: Network, clip: ClippingOptions | null, paired = false): Promise<Trainer> {
   const model = net.build();
   const opt = net.optimizer();
@@ -200,14 +207,7 @@ export async function stepOverhead(): Promise<void> {
       }
     }
     for (const b of backends) {
-      const m = VARIANTS.map((v) => median(times[`${b}/${v.key}`]));
-      const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
-      console.log(
-        `| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${m
-          .slice(2)
-          .map((x) => `${(x / m[0]).toFixed(3)} (${(x / m[1]).toFixed(3)})`)
-          .join(' | ')} |`,
-      );
+      printRow(net, b, VARIANTS.map((v) => median(times[`${b}/${v.key}`])));
       await tf.setBackend(b);
       for (const t of trainers[b]) {
         tf.dispose([...t.xs, ...t.ys]);
@@ -259,14 +259,7 @@ async function pairedOverhead(nets: Network[], backends: Backend[], rounds: numb
           }
         }
       }
-      const m = times.map(median);
-      const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
-      console.log(
-        `| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${m
-          .slice(2)
-          .map((x) => `${(x / m[0]).toFixed(3)} (${(x / m[1]).toFixed(3)})`)
-          .join(' | ')} |`,
-      );
+      printRow(net, b, times.map(median));
       tf.dispose([...t.xs, ...t.ys]);
       inner.dispose();
       t.model.dispose();

@@ -167,6 +167,37 @@ function kindOf(opt: tf.Optimizer): Kind | null {
   return null;
 }
 
+type SlotField =
+  | 'accumulations'
+  | 'accumulatedFirstMoment'
+  | 'accumulatedSecondMoment'
+  | 'accumulatedMeanSquares'
+  | 'accumulatedMoments'
+  | 'accumulatedMeanGrads'
+  | 'accumulatedGrads'
+  | 'accumulatedUpdates'
+  | 'accumulatedWeightedInfNorm';
+
+/** The slot lists of each kind (tfjs's field names), in the order the update functions take them. */
+function slotFields(kind: Kind, o: TfjsOptimizerFields): readonly SlotField[] {
+  switch (kind) {
+    case 'sgd':
+      return [];
+    case 'momentum':
+      return ['accumulations'];
+    case 'adam':
+      return ['accumulatedFirstMoment', 'accumulatedSecondMoment'];
+    case 'rmsprop':
+      return o.centered ? ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads'] : ['accumulatedMeanSquares', 'accumulatedMoments'];
+    case 'adagrad':
+      return ['accumulatedGrads'];
+    case 'adadelta':
+      return ['accumulatedGrads', 'accumulatedUpdates'];
+    case 'adamax':
+      return ['accumulatedFirstMoment', 'accumulatedWeightedInfNorm'];
+  }
+}
+
 /** The number fields each kind reads (SGD and Momentum read their `c` and `m` tensors instead). */
 const HYPER_PARAMETERS: Record<Kind, readonly ('learningRate' | 'beta1' | 'beta2' | 'epsilon' | 'decay' | 'momentum' | 'rho')[]> = {
   sgd: [],
@@ -203,36 +234,12 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
   const registered = tf.engine().registeredVariables;
   const entries: Entry[] = [];
   for (let i = 0; i < names.length; ++i) {
-    let slots: tf.Variable[] = [];
-    if (kind === 'momentum') {
-      const a = o.accumulations[i]?.variable;
-      if (a == null) return null; // tfjs makes it on this step
-      slots = [a];
-    } else if (kind === 'adam') {
-      const m = o.accumulatedFirstMoment[i]?.variable;
-      const v = o.accumulatedSecondMoment[i]?.variable;
-      if (m == null || v == null) return null;
-      slots = [m, v];
-    } else if (kind === 'rmsprop') {
-      const ms = o.accumulatedMeanSquares[i]?.variable;
-      const mom = o.accumulatedMoments[i]?.variable;
-      const mg = o.centered ? o.accumulatedMeanGrads[i]?.variable : undefined;
-      if (ms == null || mom == null || (o.centered && mg == null)) return null;
-      slots = mg != null ? [ms, mom, mg] : [ms, mom];
-    } else if (kind === 'adagrad') {
-      const acc = o.accumulatedGrads[i]?.variable;
-      if (acc == null) return null;
-      slots = [acc];
-    } else if (kind === 'adadelta') {
-      const ag = o.accumulatedGrads[i]?.variable;
-      const au = o.accumulatedUpdates[i]?.variable;
-      if (ag == null || au == null) return null;
-      slots = [ag, au];
-    } else if (kind === 'adamax') {
-      const m = o.accumulatedFirstMoment[i]?.variable;
-      const u = o.accumulatedWeightedInfNorm[i]?.variable;
-      if (m == null || u == null) return null;
-      slots = [m, u];
+    // tfjs makes missing slots on this step: then its own applyGradients must run
+    const slots: tf.Variable[] = [];
+    for (const field of slotFields(kind, o)) {
+      const slot = o[field][i]?.variable;
+      if (slot == null) return null;
+      slots.push(slot);
     }
     const g = grads[i];
     if (g == null) continue; // tfjs skips it too
@@ -309,6 +316,10 @@ function adamaxConstants(o: TfjsOptimizerFields, iteration: number, accBeta1: nu
   return { beta1: f(o.beta1), oneMinusBeta1: f(1 - o.beta1), beta2: f(o.beta2), epsilon: f(o.epsilon), k: f(lrT / f(1 - accBeta1)) };
 }
 
+function adadeltaConstants(o: TfjsOptimizerFields): { rho: number; oneMinusRho: number; epsilon: number; negLr: number } {
+  return { rho: f(o.rho), oneMinusRho: f(1 - o.rho), epsilon: f(o.epsilon), negLr: f(-o.learningRate) };
+}
+
 /** Adagrad's epsilon: tfjs reads `ENGINE.backend.epsilon()` at every step. */
 function backendEpsilon(): number {
   return f((tf.engine().backend as unknown as { epsilon(): number }).epsilon());
@@ -324,6 +335,12 @@ function offset(backend: WasmBackend, t: tf.Tensor): number {
   return (backend.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
 }
 
+/** {@link rekey} for a variable and its slots after their in-place update. */
+function rekeyEntry(backend: WasmBackend, w: tf.Variable, slots: readonly tf.Variable[]): void {
+  rekey(backend, w);
+  for (const slot of slots) rekey(backend, slot);
+}
+
 function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports): void {
   if (kind === 'adam') {
     const k = adamConstants(o, heapOf(backend, o.accBeta1)[0], heapOf(backend, o.accBeta2)[0]);
@@ -333,9 +350,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
         offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
         k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.oneMinusAccBeta1, k.oneMinusAccBeta2, k.epsilon, k.negLr,
       );
-      rekey(backend, w);
-      rekey(backend, slots[0]);
-      rekey(backend, slots[1]);
+      rekeyEntry(backend, w, slots);
     }
     // Views taken afresh: a call into the wasm module (rekey) may have grown and moved the heap.
     const b1 = heapOf(backend, o.accBeta1);
@@ -355,22 +370,16 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
         offset(backend, w), offset(backend, g), offset(backend, s), offset(backend, a), mg == null ? 0 : offset(backend, mg), w.size,
         k.decay, k.oneMinusDecay, k.learningRate, k.momentum, k.epsilon, mg == null ? 0 : 1,
       );
-      rekey(backend, w);
-      for (const slot of slots) rekey(backend, slot);
+      rekeyEntry(backend, w, slots);
     }
     return;
   }
   if (kind === 'adadelta') {
-    const rho = f(o.rho);
-    const omr = f(1 - o.rho);
-    const eps = f(o.epsilon);
-    const nlr = f(-o.learningRate);
+    const k = adadeltaConstants(o);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
-      ex.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, rho, omr, eps, nlr);
-      rekey(backend, w);
-      rekey(backend, slots[0]);
-      rekey(backend, slots[1]);
+      ex.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.rho, k.oneMinusRho, k.epsilon, k.negLr);
+      rekeyEntry(backend, w, slots);
     }
     return;
   }
@@ -379,9 +388,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       ex.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
-      rekey(backend, w);
-      rekey(backend, slots[0]);
-      rekey(backend, slots[1]);
+      rekeyEntry(backend, w, slots);
     }
     const it = heapOf(backend, o.iteration);
     it[0] = f(it[0] + 1);
@@ -397,8 +404,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       ex.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
-      rekey(backend, w);
-      rekey(backend, slots[0]);
+      rekeyEntry(backend, w, slots);
     }
     return;
   }
@@ -416,8 +422,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
   for (const { w, g, slots } of entries) {
     if (w.size === 0) continue;
     ex.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
-    rekey(backend, w);
-    rekey(backend, slots[0]);
+    rekeyEntry(backend, w, slots);
   }
 }
 
@@ -464,13 +469,12 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
     return;
   }
   if (kind === 'adadelta') {
-    const rho = f(o.rho);
-    const omr = f(1 - o.rho);
-    const eps = f(o.epsilon);
-    const nlr = f(-o.learningRate);
+    const k = adadeltaConstants(o);
     for (const { w, g, slots } of entries) {
       const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0], slots[1]], ([wi, agi, aui], [wo, ago, auo]) => adadeltaLoop(wi, wo, gv, agi, ago, aui, auo, rho, omr, eps, nlr));
+      update(backend, [w, slots[0], slots[1]], ([wi, agi, aui], [wo, ago, auo]) =>
+        adadeltaLoop(wi, wo, gv, agi, ago, aui, auo, k.rho, k.oneMinusRho, k.epsilon, k.negLr),
+      );
     }
     return;
   }
