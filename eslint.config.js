@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'out/', 'coverage/', 'test/.snippets/'] },
+  { ignores: ['**/dist/', '**/node_modules/', '**/out/', '**/coverage/', '**/test/.snippets/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

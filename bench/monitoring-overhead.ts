@@ -11,10 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { makeRegression } from '../src/datasets/index.js';
-import { withClipping } from '../src/optimizer/clipped-optimizer.js';
-import { gradientHealth, lossSpikeDetector, terminateOnNaN } from '../src/monitoring/index.js';
-import { csvLogger, jsonlLogger, tensorBoard } from '../src/node.js';
+import { makeRegression } from '@gradclip/study';
+import { withClipping } from 'gradclip';
+import { gradientHealth, lossSpikeDetector, terminateOnNaN } from 'gradclip';
+import { csvLogger, jsonlLogger, tensorBoard } from 'gradclip/node';
 
 tf.env().set('PROD', true);
 await tf.setBackend('wasm');

@@ -15,9 +15,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { clipByNorm, clipGradNorm, clipGradNorm_, clipGradValue, clipGradValue_ } from '../src/index.js';
-import { fastPathBackend, scalePresent } from '../src/core/fast/fast-path.js';
-import { sumsOfSquares } from '../src/core/sum-of-squares.js';
+import { clipByNorm, clipGradNorm, clipGradNorm_, clipGradValue, clipGradValue_ } from 'gradclip';
+// Internals from the built library (the same module instances as 'gradclip').
+import { fastPathBackend, scalePresent } from '../packages/gradclip/dist/core/fast/fast-path.js';
+import { sumsOfSquares } from '../packages/gradclip/dist/core/sum-of-squares.js';
 import { makeData, median, norm64, peakBytesDuring } from './stats.js';
 import { startTorch, torchUnavailableReason, type TorchWorker } from './torch-worker.js';
 

@@ -26,13 +26,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLogits } from '../src/models/index.js';
-import { registerWasmTrainingFixes } from '../src/kernels/index.js';
-import { addingProblem } from '../src/datasets/index.js';
-import { withClipping } from '../src/optimizer/clipped-optimizer.js';
-import { fastPathBackend, inPlaceEnabled, setInPlaceEnabled } from '../src/core/fast/fast-path.js';
-import { fusedUpdateEnabled, setFusedUpdateEnabled } from '../src/optimizer/fused-update.js';
-import type { ClippingOptions } from '../src/optimizer/clipping-options.js';
+import { addingProblem, addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLogits } from '@gradclip/study';
+import { registerWasmTrainingFixes } from 'gradclip';
+import { withClipping } from 'gradclip';
+// Internals from the built library (the same module instances as 'gradclip').
+import { fastPathBackend, inPlaceEnabled, setInPlaceEnabled } from '../packages/gradclip/dist/core/fast/fast-path.js';
+import { fusedUpdateEnabled, setFusedUpdateEnabled } from 'gradclip';
+import type { ClippingOptions } from 'gradclip';
 import { median } from './stats.js';
 
 tf.env().set('PROD', true);

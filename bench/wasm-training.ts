@@ -6,9 +6,9 @@
  * Run: npx tsx bench/wasm-training.ts [rounds=3] [stepsPerRound=10]
  */
 import * as tf from '@tensorflow/tfjs';
-import { cifarCnn, softmaxCrossEntropyFromLogits } from '../src/models/index.js';
+import { cifarCnn, softmaxCrossEntropyFromLogits } from '@gradclip/study';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingFixes } from '../src/kernels/index.js';
+import { registerWasmTrainingFixes } from 'gradclip';
 
 tf.env().set('PROD', true); // no "looks like you are running in Node.js" banner
 

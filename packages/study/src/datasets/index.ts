@@ -1,0 +1,21 @@
+/** Seeded data generators and in-memory decoders (browser-safe; file loaders are in `../node.ts`). */
+export { RandomState, checkRandomState } from './random-state.js';
+export type { Seed } from './random-state.js';
+export { makeRegression } from './make-regression.js';
+export type { MakeRegressionOptions, RegressionData } from './make-regression.js';
+export { trainTestSplit, trainTestSplitIndices, splitSizes } from './train-test-split.js';
+export type { TrainTestSplitOptions, SplitIndices, SplitPairs } from './train-test-split.js';
+export { explodingVariant } from './exploding-variant.js';
+export type { ExplodingVariantOptions } from './exploding-variant.js';
+export { standardize } from './standardize.js';
+export type { StandardizeResult } from './standardize.js';
+export { DatasetFormatError } from './dataset-format-error.js';
+export type { MnistSplit, MnistData } from './mnist-types.js';
+export { mnistSample } from './mnist-sample.js';
+export type { MnistDigit, MnistSampleOptions } from './mnist-sample.js';
+export { decodeCifarRecords, CIFAR10_CLASSES, CIFAR_SIZE, CIFAR_CHANNELS, CIFAR_RECORD_BYTES } from './cifar-records.js';
+export type { CifarNormalization, CifarSplit, CifarData, LoadCifar10Options } from './cifar-records.js';
+export { syntheticCifarLike } from './synthetic-cifar.js';
+export type { SyntheticCifarOptions } from './synthetic-cifar.js';
+export { addingProblem } from './adding-problem.js';
+export type { AddingProblemOptions, AddingProblemData } from './adding-problem.js';

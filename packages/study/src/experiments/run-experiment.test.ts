@@ -1,0 +1,90 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@gradclip/testing/backends';
+import { runExperiment } from './run-experiment.js';
+import type { ExperimentSpec, RunResult } from './types.js';
+
+const tiny: ExperimentSpec = {
+  name: 'tiny',
+  data: { kind: 'regression', nSamples: 200 },
+  model: 'regression-mlp',
+  optimizer: { name: 'adam', learningRate: 0.01 },
+  clip: { clipnorm: 1 },
+  epochs: 2,
+  batchSize: 32,
+  seed: 7,
+  backend: 'cpu',
+};
+const opts = { now: () => 0 };
+
+describe('runExperiment', () => {
+  it('is deterministic: same spec and seed twice give identical results (cpu)', async () => {
+    const a = await runExperiment(tiny, opts);
+    const b = await runExperiment(tiny, opts);
+    assert.deepEqual(a, b);
+    assert.equal(a.backend, 'cpu');
+    assert.equal(a.stepsRun, 2 * Math.ceil(160 / 32));
+    assert.equal(a.epochs.length, 2);
+    assert.equal(a.steps.globalNorm.length, a.stepsRun);
+    const c = await runExperiment({ ...tiny, seed: 8 }, opts);
+    assert.notDeepEqual(c.steps.loss, a.steps.loss);
+  });
+
+  it('returns plain JSON', async () => {
+    const r = await runExperiment(tiny, opts);
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+  });
+
+  it('records norms before and after clipping and the clip rate', async () => {
+    const r = await runExperiment(tiny, opts);
+    r.steps.globalNorm.forEach((g, i) => {
+      assert.ok(g != null && g > 0);
+      const c = r.steps.clippedNorm[i] as number;
+      assert.ok(c <= g * (1 + 1e-5));
+    });
+    assert.equal(r.clipRate, r.steps.clipped.filter((v) => v === 1).length / r.stepsRun);
+    assert.ok(r.clipRate > 0.9, 'unscaled targets: clipnorm 1 fires on (nearly) every step');
+  });
+
+  it('leaves tf.memory().numTensors unchanged', async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    await runExperiment(tiny, opts);
+    await runExperiment({ ...tiny, name: 'cls', data: { kind: 'mnist', maxTrain: 64, maxTest: 32 }, model: 'mnist-mlp', epochs: 1 }, opts);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('records the step where SGD lr 0.01 on unscaled data goes non-finite, and stops there', async () => {
+    const r: RunResult = await runExperiment({ ...tiny, name: 'sgd', optimizer: { name: 'sgd', learningRate: 0.01 }, clip: {}, epochs: 3 }, opts);
+    assert.ok(r.firstNonFinite != null);
+    assert.ok(r.firstNonFinite.step <= 12, `step ${r.firstNonFinite.step}`);
+    assert.equal(r.stepsRun, r.firstNonFinite.step);
+    assert.equal(r.stoppedEarly, true);
+    assert.equal(r.finalLoss, null);
+    const clipped = await runExperiment({ ...tiny, name: 'sgd-clip', optimizer: { name: 'sgd', learningRate: 0.01 }, clip: { clipnorm: 1 }, epochs: 3 }, opts);
+    assert.equal(clipped.firstNonFinite, null);
+  });
+
+  it('writes TensorBoard logs to <logdir>/<name>/train and /validation', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gradclip-tb-'));
+    try {
+      await runExperiment(tiny, { ...opts, logdir: dir });
+      for (const split of ['train', 'validation']) {
+        const files = readdirSync(path.join(dir, 'tiny', split));
+        assert.equal(files.filter((f) => f.startsWith('events.out.tfevents.')).length, 1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('validates the spec before training', async () => {
+    await assert.rejects(runExperiment({ ...tiny, epochs: 0 }), /`epochs` must be an integer >= 1. Received: epochs=0/);
+    await assert.rejects(runExperiment({ ...tiny, clip: { clipnorm: 1, clipvalue: 1 } }), /Only one of `clipnorm`, `clipvalue` and `globalClipnorm`/);
+    await assert.rejects(runExperiment({ ...tiny, model: 'mnist-mlp' }), /`model` must be one of regression-mlp for data.kind 'regression'/);
+  });
+});

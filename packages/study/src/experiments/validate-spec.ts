@@ -1,0 +1,63 @@
+/** Validation of an {@link ExperimentSpec} before anything is trained. */
+import { ValueError, check, checkInteger, checkOneOf, checkPositive, received } from 'gradclip/errors';
+import { resolveClippingOptions } from 'gradclip';
+import { BACKEND_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, type ExperimentSpec } from './types.js';
+
+const MODEL_FOR_DATA: Record<string, readonly string[]> = {
+  regression: ['regression-mlp'],
+  mnist: ['mnist-mlp'],
+  cifar: ['cifar-cnn'],
+  adding: ['adding-rnn', 'adding-lstm'],
+};
+
+/**
+ * Checks a spec and fills in its defaults (`backend: 'wasm'`, `shuffle: true`,
+ * `stopOnNonFinite: true`, `group: undefined`).
+ *
+ * @param spec - the spec.
+ * @returns a new spec with defaults filled in.
+ * @throws ValueError naming the field and the value received.
+ * @example
+ * ```ts
+ * resolveSpec({ name: 'a', data: { kind: 'regression' }, model: 'regression-mlp', optimizer: { name: 'adam' },
+ *   clip: {}, epochs: 1, batchSize: 32, seed: 0 }).backend; //=> 'wasm'
+ * ```
+ */
+export function resolveSpec(spec: ExperimentSpec): Required<Omit<ExperimentSpec, 'group'>> & Pick<ExperimentSpec, 'group'> {
+  check(typeof spec === 'object' && spec !== null, 'spec', 'an object', spec);
+  check(typeof spec.name === 'string' && /^[A-Za-z0-9._=-]+$/.test(spec.name), 'name', 'a non-empty slug of [A-Za-z0-9._=-]', spec.name);
+  checkOneOf('model', spec.model, MODEL_NAMES);
+  check(typeof spec.data === 'object' && spec.data !== null, 'data', 'an object with a `kind`', spec.data);
+  checkOneOf('data.kind', spec.data.kind, Object.keys(MODEL_FOR_DATA));
+  if (!MODEL_FOR_DATA[spec.data.kind].includes(spec.model)) {
+    throw new ValueError(
+      `\`model\` must be one of ${MODEL_FOR_DATA[spec.data.kind].join(', ')} for data.kind '${spec.data.kind}'. ${received({ model: spec.model })}`,
+    );
+  }
+  check(typeof spec.optimizer === 'object' && spec.optimizer !== null, 'optimizer', 'an object with a `name`', spec.optimizer);
+  checkOneOf('optimizer.name', spec.optimizer.name, OPTIMIZER_NAMES);
+  if (spec.optimizer.learningRate !== undefined) checkPositive('optimizer.learningRate', spec.optimizer.learningRate);
+  if (spec.optimizer.momentum !== undefined) {
+    check(Number.isFinite(spec.optimizer.momentum) && spec.optimizer.momentum >= 0, 'optimizer.momentum', 'a finite number >= 0', spec.optimizer.momentum);
+  }
+  resolveClippingOptions(spec.clip ?? {});
+  checkInteger('epochs', spec.epochs, 1);
+  checkInteger('batchSize', spec.batchSize, 1);
+  checkInteger('seed', spec.seed, 0);
+  check(spec.seed <= 2 ** 32 - 2, 'seed', 'an integer in [0, 2**32 - 2]', spec.seed);
+  const backend = spec.backend ?? 'wasm';
+  checkOneOf('backend', backend, BACKEND_NAMES);
+  const d = spec.data;
+  if (d.kind === 'cifar' || d.kind === 'adding') {
+    checkInteger('data.nTrain', d.nTrain, 1);
+    checkInteger('data.nTest', d.nTest, 1);
+  }
+  if (d.kind === 'adding') checkInteger('data.seqLength', d.seqLength, 2);
+  return {
+    ...spec,
+    clip: { ...(spec.clip ?? {}) },
+    backend,
+    shuffle: spec.shuffle ?? true,
+    stopOnNonFinite: spec.stopOnNonFinite ?? true,
+  };
+}
