@@ -78,3 +78,15 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
     value,
   );
 }
+
+/**
+ * Rejects the keys of an options object that `fn` does not know (a typo would otherwise be silently
+ * ignored): "`options.sigmaFactr` must be one of the options of lossSpikeDetector (on, window, …).
+ * Received: options.sigmaFactr=3".
+ */
+export function checkKnownKeys(fn: string, options: object | null | undefined, known: readonly string[]): void {
+  if (options == null) return;
+  for (const k of Object.keys(options)) {
+    check(known.includes(k), `options.${k}`, `one of the options of ${fn} (${known.join(', ')})`, (options as Record<string, unknown>)[k]);
+  }
+}

@@ -1,7 +1,7 @@
 /** `csvLogger(filename)`: the monitoring series as CSV rows (Keras `CSVLogger`, plus gradient series). Node only. */
-import { check } from '../errors.js';
+import { check, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
-import { checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 import { LineFile } from './line-file.js';
 import { SeriesCallback, type BatchRow, type EpochRow } from './series-callback.js';
 import type { UpdateFreq } from './update-freq.js';
@@ -27,7 +27,7 @@ export class CsvLogger extends SeriesCallback {
   constructor(filename: string, options: CsvLoggerOptions = {}) {
     check(typeof filename === 'string' && filename.length > 0, 'filename', 'a non-empty string', filename);
     checkOptionsObject(options);
-    checkKnownKeys(options, ['separator', 'append', 'updateFreq', 'optimizer'], 'csvLogger');
+    checkKnownKeys('csvLogger', options, ['separator', 'append', 'updateFreq', 'optimizer']);
     const { separator = ',', append = false, updateFreq = 'epoch' } = options;
     super(checkOptionalOptimizer(options.optimizer), updateFreq);
     check(typeof separator === 'string' && separator.length === 1 && separator !== '"' && separator !== '\n', 'separator', 'one character other than a quote or newline', separator);

@@ -1,8 +1,8 @@
 /** `gradientHealth`: names the layers whose gradients vanish or explode, in words a user can act on. */
 import type * as tf from '@tensorflow/tfjs';
-import { check, checkInteger, checkPositive } from '../errors.js';
+import { check, checkInteger, checkPositive, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer, VariableStats } from '../optimizer/clipped-optimizer.js';
-import { MonitorCallback, checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { MonitorCallback, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 import type { StepRecord } from './step-record.js';
 
 const KNOWN = ['freq', 'vanishingRatio', 'vanishingFactor', 'explodingFactor', 'onReport', 'log', 'optimizer'] as const;
@@ -74,7 +74,7 @@ export class GradientHealth extends MonitorCallback {
 
   constructor(options: GradientHealthOptions = {}) {
     checkOptionsObject(options);
-    checkKnownKeys(options, KNOWN, 'gradientHealth');
+    checkKnownKeys('gradientHealth', options, KNOWN);
     super(checkOptionalOptimizer(options.optimizer));
     const { freq = 'epoch', vanishingRatio = 1e-7, vanishingFactor = 1e-4, explodingFactor = 1e3, onReport, log = true } = options;
     if (freq !== 'epoch') checkInteger('freq', freq, 1);

@@ -10,7 +10,7 @@ export {
   type SpikeSeries,
   type SpikeAction,
 } from './loss-spike-detector.js';
-export { SpikeRules, type SpikeRule, type SpikeRuleOptions, type SpikeVerdict } from './spike-rules.js';
+export { SpikeRules, type SpikeRule, type SpikeRuleOptions, type SpikeVerdict } from '../spikes/spike-rules.js';
 export {
   gradientHealth,
   GradientHealth,

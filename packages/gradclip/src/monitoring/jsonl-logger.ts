@@ -1,7 +1,7 @@
 /** `jsonlLogger(filename)`: the monitoring series as JSON lines. Node only. */
-import { check } from '../errors.js';
+import { check, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
-import { checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 import { LineFile } from './line-file.js';
 import { SeriesCallback, type BatchRow, type EpochRow } from './series-callback.js';
 import type { UpdateFreq } from './update-freq.js';
@@ -32,7 +32,7 @@ export class JsonlLogger extends SeriesCallback {
   constructor(filename: string, options: JsonlLoggerOptions = {}) {
     check(typeof filename === 'string' && filename.length > 0, 'filename', 'a non-empty string', filename);
     checkOptionsObject(options);
-    checkKnownKeys(options, ['append', 'updateFreq', 'optimizer'], 'jsonlLogger');
+    checkKnownKeys('jsonlLogger', options, ['append', 'updateFreq', 'optimizer']);
     const { append = false, updateFreq = 'epoch' } = options;
     super(checkOptionalOptimizer(options.optimizer), updateFreq);
     check(typeof append === 'boolean', 'append', 'a boolean', append);

@@ -1,8 +1,8 @@
 /** `lossSpikeDetector`: flags sudden jumps of the loss and of the gradient norm during training. */
-import { ValueError, check, checkInteger, checkOneOf, checkPositive, formatValue } from '../errors.js';
+import { ValueError, check, checkInteger, checkOneOf, checkPositive, formatValue, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer, StepGateInfo } from '../optimizer/clipped-optimizer.js';
-import { MonitorCallback, checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
-import { SpikeRules, type SpikeRule } from './spike-rules.js';
+import { MonitorCallback, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { SpikeRules, type SpikeRule } from '../spikes/spike-rules.js';
 import type { RawLogs } from './log-values.js';
 import type { StepRecord } from './step-record.js';
 
@@ -13,7 +13,7 @@ export type SpikeAction = 'warn' | 'stop' | 'skip' | 'none';
 
 const SERIES: readonly SpikeSeries[] = ['loss', 'gradNorm'];
 const ACTIONS: readonly SpikeAction[] = ['warn', 'stop', 'skip', 'none'];
-const KNOWN = ['on', 'window', 'warmup', 'sigmaFactor', 'maxFactor', 'action', 'onSpike', 'optimizer'] as const;
+const KNOWN = ['on', 'window', 'warmup', 'sigma', 'sigmaFactor', 'maxFactor', 'recordSpikes', 'action', 'onSpike', 'optimizer'] as const;
 
 /** One detected spike. */
 export interface SpikeEvent {
@@ -40,10 +40,17 @@ export interface LossSpikeDetectorOptions {
   window?: number;
   /** Values needed before the sigma rule applies, an integer >= 2 (default `window / 2`, OLMo-core/Levanter). */
   warmup?: number;
-  /** k of `mean + k·std`, a number > 0, or null to turn the sigma rule off (default 6). */
+  /** k of `mean + k·std`, a number > 0, or null to turn the sigma rule off (default 6; `transforms.skipOnSpike` uses the same name). */
+  sigma?: number | null;
+  /** @deprecated The old name of `sigma` (still accepted; give one of the two). */
   sigmaFactor?: number | null;
   /** Factor of the running maximum, a number > 1, or null to turn the rule off (default 10, Megatron). */
   maxFactor?: number | null;
+  /**
+   * Whether the values of a spiking step enter the statistics (default `false`: a skipped spike does
+   * not raise the bar for the next one; `transforms.skipOnSpike` records them, as Levanter does).
+   */
+  recordSpikes?: boolean;
   /**
    * - `'warn'` (default): `console.warn` the spike.
    * - `'stop'`: warn and set `model.stopTraining = true`.
@@ -74,24 +81,31 @@ export class LossSpikeDetector extends MonitorCallback {
 
   constructor(options: LossSpikeDetectorOptions = {}) {
     checkOptionsObject(options);
-    checkKnownKeys(options, KNOWN, 'lossSpikeDetector');
+    checkKnownKeys('lossSpikeDetector', options, KNOWN);
     super(checkOptionalOptimizer(options.optimizer));
-    const { on = ['loss', 'gradNorm'], window = 128, sigmaFactor = 6, maxFactor = 10, action = 'warn', onSpike } = options;
+    const { on = ['loss', 'gradNorm'], window = 128, maxFactor = 10, recordSpikes = false, action = 'warn', onSpike } = options;
+    if (options.sigma !== undefined && options.sigmaFactor !== undefined) {
+      throw new ValueError(
+        `Give \`sigma\` or its old name \`sigmaFactor\`, not both. Received: sigma=${formatValue(options.sigma)}, sigmaFactor=${formatValue(options.sigmaFactor)}`,
+      );
+    }
+    const sigma = options.sigma !== undefined ? options.sigma : options.sigmaFactor !== undefined ? options.sigmaFactor : 6;
     check(Array.isArray(on) && on.length > 0 && on.every((s) => (SERIES as string[]).includes(s)), 'on', "a non-empty array of 'loss', 'gradNorm'", on);
     checkInteger('window', window, 2);
     const warmup = options.warmup ?? Math.max(2, Math.floor(window / 2));
     checkInteger('warmup', warmup, 2);
-    if (sigmaFactor !== null) checkPositive('sigmaFactor', sigmaFactor);
+    if (sigma !== null) checkPositive(options.sigmaFactor !== undefined ? 'sigmaFactor' : 'sigma', sigma);
     if (maxFactor !== null) check(typeof maxFactor === 'number' && Number.isFinite(maxFactor) && maxFactor > 1, 'maxFactor', 'a finite number > 1 or null', maxFactor);
-    if (sigmaFactor === null && maxFactor === null) {
-      throw new ValueError(`At least one of \`sigmaFactor\` and \`maxFactor\` must be set. Received: sigmaFactor=null, maxFactor=null`);
+    if (sigma === null && maxFactor === null) {
+      throw new ValueError(`At least one of \`sigma\` and \`maxFactor\` must be set. Received: sigma=null, maxFactor=null`);
     }
+    check(typeof recordSpikes === 'boolean', 'recordSpikes', 'a boolean', recordSpikes);
     checkOneOf('action', action, ACTIONS);
     check(onSpike === undefined || typeof onSpike === 'function', 'onSpike', 'a function', onSpike);
     this.series = [...new Set(on)];
     this.action = action;
     this.onSpike = onSpike;
-    const ruleOptions = { window, warmup, sigmaFactor, maxFactor };
+    const ruleOptions = { history: window, warmup, sigma, maxFactor, recordSpikes, nonFiniteDuringWarmup: true };
     this.rules = { loss: new SpikeRules(ruleOptions), gradNorm: new SpikeRules(ruleOptions) };
   }
 
@@ -139,7 +153,7 @@ export class LossSpikeDetector extends MonitorCallback {
         verdict.rule === 'nonFinite'
           ? 'is not finite'
           : verdict.rule === 'sigma'
-            ? `is above mean + ${this.rules[s].options.sigmaFactor}·std of the last ${Math.min(this.rules[s].count, this.rules[s].options.window)} steps (${fmt(verdict.threshold)})`
+            ? `is above mean + ${this.rules[s].options.sigma}·std of the last ${this.rules[s].history.length} steps (${fmt(verdict.threshold)})`
             : `is above ${this.rules[s].options.maxFactor}x the largest value so far (${fmt(verdict.threshold)})`;
       const done = { warn: '', stop: ' Stopping training.', skip: ' Skipping this step.', none: '' }[this.action];
       found.push({
@@ -154,8 +168,8 @@ export class LossSpikeDetector extends MonitorCallback {
         message: `${what} spike at step ${step} (epoch ${epoch}, batch ${batch}): ${fmt(v)} ${why}.${done}`,
       });
     }
-    // Values of a spiking step stay out of every window (a skipped step never happened).
-    if (found.length === 0) for (const s of this.series) if (values[s] != null) this.rules[s].accept(values[s] as number);
+    // Without recordSpikes, no value of a spiking step enters any window (a skipped step never happened).
+    for (const s of this.series) if (values[s] != null) this.rules[s].record(values[s] as number, found.length > 0);
     return found;
   }
 

@@ -38,13 +38,6 @@ export function checkOptionsObject(options: unknown): void {
   }
 }
 
-/** Throws a ValueError naming the unknown keys of an options object. */
-export function checkKnownKeys(options: object | undefined, known: readonly string[], fn: string): void {
-  for (const key of Object.keys(options ?? {})) {
-    if (!known.includes(key)) throw new ValueError(`Unknown option \`${key}\` of ${fn}(). Known options: ${known.join(', ')}.`);
-  }
-}
-
 /** Learning rate of an optimizer when it exposes one as a number. */
 export function learningRateOf(optimizer: tf.Optimizer | null | undefined): number | null {
   const lr = (optimizer as { learningRate?: unknown } | null | undefined)?.learningRate;

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import { check } from '../errors.js';
+import { check, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
-import { checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 import { MonitorCallback } from './monitor-callback.js';
 import type { StepRecord } from './step-record.js';
 
@@ -37,7 +37,7 @@ export class ProgressBarLogger extends MonitorCallback {
 
   constructor(options: ProgressBarOptions = {}) {
     checkOptionsObject(options);
-    checkKnownKeys(options, ['stream', 'noTTYOutput', 'optimizer'], 'progressBar');
+    checkKnownKeys('progressBar', options, ['stream', 'noTTYOutput', 'optimizer']);
     super(checkOptionalOptimizer(options.optimizer));
     const { stream = process.stderr, noTTYOutput = false } = options;
     check(stream != null && typeof (stream as { write?: unknown }).write === 'function', 'stream', 'a writable stream', stream);

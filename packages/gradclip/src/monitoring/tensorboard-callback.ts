@@ -4,11 +4,11 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { check, checkInteger } from '../errors.js';
+import { check, checkInteger, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
 import { summaryFileWriter, type SummaryFileWriter } from '../tensorboard/summary-file-writer.js';
 import { DEFAULT_HISTOGRAM_BUCKETS } from '../tensorboard/histogram-buckets.js';
-import { checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 import { SeriesCallback, type BatchRow, type EpochRow } from './series-callback.js';
 import type { UpdateFreq } from './update-freq.js';
 
@@ -41,7 +41,7 @@ export class TensorBoardCallback extends SeriesCallback {
   constructor(logdir: string, options: TensorBoardOptions = {}) {
     check(typeof logdir === 'string' && logdir.length > 0, 'logdir', 'a non-empty string', logdir);
     checkOptionsObject(options);
-    checkKnownKeys(options, KNOWN, 'tensorBoard');
+    checkKnownKeys('tensorBoard', options, KNOWN);
     const { updateFreq = 'epoch', histogramFreq = 0, histogramBuckets = DEFAULT_HISTOGRAM_BUCKETS, writeGradients = true } = options;
     super(checkOptionalOptimizer(options.optimizer), updateFreq);
     checkInteger('histogramFreq', histogramFreq, 0);

@@ -1,6 +1,6 @@
 /** `terminateOnNaN`: Keras's `TerminateOnNaN` callback for `model.fit`. */
-import { NonFiniteError, check } from '../errors.js';
-import { MonitorCallback, checkKnownKeys, checkOptionsObject } from './monitor-callback.js';
+import { NonFiniteError, check, checkKnownKeys } from '../errors.js';
+import { MonitorCallback, checkOptionsObject } from './monitor-callback.js';
 import type { RawLogs } from './log-values.js';
 
 /** Options of {@link terminateOnNaN}. */
@@ -25,7 +25,7 @@ export class TerminateOnNaN extends MonitorCallback {
   constructor(options: TerminateOnNaNOptions = {}) {
     super(null);
     checkOptionsObject(options);
-    checkKnownKeys(options, ['raiseError'], 'terminateOnNaN');
+    checkKnownKeys('terminateOnNaN', options, ['raiseError']);
     const { raiseError = false } = options;
     check(typeof raiseError === 'boolean', 'raiseError', 'a boolean', raiseError);
     this.raiseError = raiseError;

@@ -3,9 +3,9 @@
  * loop, without `model.fit`. It drives the same hooks `fit` would, so every callback behaves alike.
  */
 import * as tf from '@tensorflow/tfjs';
-import { check } from '../errors.js';
+import { check, checkKnownKeys } from '../errors.js';
 import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
-import { MonitorCallback, checkKnownKeys, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
+import { MonitorCallback, checkOptionalOptimizer, checkOptionsObject } from './monitor-callback.js';
 
 /** Options of {@link TrainingMonitor}. */
 export interface TrainingMonitorOptions {
@@ -69,7 +69,7 @@ export class TrainingMonitor {
   constructor(options: TrainingMonitorOptions) {
     checkOptionsObject(options);
     check(options != null, 'options', 'an object with `callbacks`', options);
-    checkKnownKeys(options, ['callbacks', 'optimizer', 'model'], 'TrainingMonitor');
+    checkKnownKeys('TrainingMonitor', options, ['callbacks', 'optimizer', 'model']);
     const { callbacks, model } = options;
     check(
       Array.isArray(callbacks) && callbacks.every((c) => c instanceof MonitorCallback),

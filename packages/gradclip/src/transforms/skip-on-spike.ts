@@ -1,6 +1,7 @@
 /** Loss / gradient-norm spike skipping (OLMo-core, Levanter) as a transform. */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, check, formatValue, isFiniteNumber } from '../errors.js';
+import { SpikeRules, type SpikeRuleOptions } from '../spikes/spike-rules.js';
 import { flattenGrads } from '../core/grad-forms.js';
 import { globalNorm } from '../core/global-norm.js';
 import { cloneAll, readScalar, tidyList, zerosAll } from './tensor-lists.js';
@@ -18,37 +19,24 @@ export interface SkipOnSpikeOptions {
    * [2, window + 1].
    */
   warmup?: number;
+  /**
+   * Whether a skipped step's loss and norm enter the statistics (default `true`, Levanter: every
+   * step is recorded; `lossSpikeDetector` defaults to `false`).
+   */
+  recordSpikes?: boolean;
 }
 
 /** State of {@link skipOnSpike}: the recorded history, oldest first (plain data). */
 export type SkipOnSpikeState = {
-  /** The last (at most `window + 1`) losses, including skipped steps. */
+  /** The last (at most `window + 1`) recorded losses (skipped steps included unless `recordSpikes: false`). */
   losses: number[];
-  /** The last (at most `window + 1`) global gradient norms, including skipped steps. */
+  /** The last (at most `window + 1`) recorded global gradient norms. */
   gradNorms: number[];
   /** Whether the last step was skipped. */
   lastSkipped: boolean;
   /** Skipped steps in total. */
   totalSkipped: number;
 };
-
-const F32_MAX = 3.4028234663852886e38;
-const STD_FLOOR = 1e-6;
-
-/** `mean + sigma·max(std, 1e-6)` over the non-NaN values, with Levanter's `nan_to_num` fallbacks. */
-function threshold(values: readonly number[], sigma: number): number {
-  const xs = values.filter((x) => !Number.isNaN(x));
-  let mean = xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
-  let std = xs.length === 0 ? NaN : Math.sqrt(xs.reduce((s, x) => s + (x - mean) * (x - mean), 0) / xs.length);
-  // jnp.maximum propagates NaN; nan_to_num then maps NaN and ±inf of the std to 1e-6.
-  std = Number.isNaN(std) ? NaN : Math.max(std, STD_FLOOR);
-  if (!Number.isFinite(std)) std = STD_FLOOR;
-  // nan_to_num(mean, nan=0): NaN → 0, ±inf → ±float32 max.
-  if (Number.isNaN(mean)) mean = 0;
-  else if (mean === Infinity) mean = F32_MAX;
-  else if (mean === -Infinity) mean = -F32_MAX;
-  return mean + sigma * std;
-}
 
 /**
  * Skips the optimizer step when the loss **or** the global gradient norm spikes above
@@ -62,6 +50,7 @@ function threshold(values: readonly number[], sigma: number): number {
  * record (loss, ‖g‖), skipped or not
  * ```
  *
+ * The rules are the library's one spike vocabulary (`SpikeRules`, shared with `lossSpikeDetector`).
  * Mean and (population) standard deviation ignore NaN entries. The test is one-sided (only upward
  * spikes). A NaN loss or norm after warmup fails the test, so the step is skipped. Before warmup
  * every step is applied. Differences from OLMo-core, which are Levanter's: population rather than
@@ -73,7 +62,8 @@ function threshold(values: readonly number[], sigma: number): number {
  * Host reads: **syncs** once per step (the global norm, and the loss when it is a tensor). The
  * statistics are float64 on the host (Levanter: float32 on the device).
  *
- * @param options `window` (default 128), `sigma` (default 6), `warmup` (default max(2, window/2)).
+ * @param options `window` (default 128), `sigma` (default 6), `warmup` (default max(2, window/2)),
+ *   `recordSpikes` (default true).
  * @returns A {@link GradientTransformation} with state {@link SkipOnSpikeState}.
  * @throws ValueError for bad options; at `update`, when `extra.loss` is missing.
  *
@@ -94,14 +84,16 @@ function threshold(values: readonly number[], sigma: number): number {
  */
 export function skipOnSpike(options: SkipOnSpikeOptions = {}): GradientTransformation<SkipOnSpikeState> {
   checkOptions('skipOnSpike', options);
-  checkKnownKeys('skipOnSpike', options, ['window', 'sigma', 'warmup']);
+  checkKnownKeys('skipOnSpike', options, ['window', 'sigma', 'warmup', 'recordSpikes']);
   const window = options.window ?? 128;
   check(Number.isInteger(window) && window >= 1, 'window', 'an integer >= 1', window);
   const sigma = options.sigma ?? 6;
   check(isFiniteNumber(sigma) && sigma > 0, 'sigma', 'a finite number > 0', sigma);
   const warmup = options.warmup ?? Math.max(2, Math.floor(window / 2));
   check(Number.isInteger(warmup) && warmup >= 2 && warmup <= window + 1, 'warmup', `an integer in [2, window + 1] = [2, ${window + 1}]`, warmup);
-  const keep = window + 1;
+  const recordSpikes = options.recordSpikes ?? true;
+  check(typeof recordSpikes === 'boolean', 'recordSpikes', 'a boolean', recordSpikes);
+  const rules: SpikeRuleOptions = { history: window + 1, warmup, sigma, maxFactor: null, recordSpikes, nonFiniteDuringWarmup: false };
   return {
     init: () => ({ losses: [], gradNorms: [], lastSkipped: false, totalSkipped: 0 }),
     update(grads, state, _params, extra) {
@@ -117,11 +109,13 @@ export function skipOnSpike(options: SkipOnSpikeOptions = {}): GradientTransform
       const normT = globalNorm(flat.list);
       const norm = readScalar(normT);
       normT.dispose();
-      const canSkip = state.losses.length >= warmup;
-      const ok = loss <= threshold(state.losses, sigma) && norm <= threshold(state.gradNorms, sigma);
-      const skip = canSkip && !ok;
-      const losses = [...state.losses, loss].slice(-keep);
-      const gradNorms = [...state.gradNorms, norm].slice(-keep);
+      const lossRules = new SpikeRules(rules, state.losses);
+      const normRules = new SpikeRules(rules, state.gradNorms);
+      const skip = lossRules.check(loss) !== null || normRules.check(norm) !== null;
+      lossRules.record(loss, skip);
+      normRules.record(norm, skip);
+      const losses = [...lossRules.history];
+      const gradNorms = [...normRules.history];
       const out = tidyList(() => (skip ? zerosAll(flat.list) : cloneAll(flat.list)));
       return {
         grads: flat.rebuild(out),

@@ -18,10 +18,5 @@ export function checkOptions(fn: string, options: unknown): void {
   check(options == null || (typeof options === 'object' && !Array.isArray(options)), `options`, `an object in ${fn}`, options);
 }
 
-/** Rejects option keys a factory does not know (a typo would otherwise be silently ignored). */
-export function checkKnownKeys(fn: string, options: object | undefined, known: readonly string[]): void {
-  if (options == null) return;
-  for (const k of Object.keys(options)) {
-    check(known.includes(k), `options.${k}`, `one of the options of ${fn} (${known.join(', ')})`, (options as Record<string, unknown>)[k]);
-  }
-}
+/** The one options-key checker of the library (errors.ts), re-exported for the transform factories. */
+export { checkKnownKeys } from '../errors.js';
