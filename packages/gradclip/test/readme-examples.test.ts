@@ -1,28 +1,22 @@
 /**
- * Every ```ts block of the README runs: each block becomes a module in test/.snippets/ (so that
- * `import … from 'gradclip'` resolves to the built package), and all of them run in one Node
- * process, one after the other, from a temporary working directory. Blocks that use `model`, `x` or
- * `y` without declaring them get a small regression model and data. A block that throws fails the test.
+ * Every ```ts block of the root README and of this package's README runs, and every `//=>` output
+ * it documents is compared with what the statement printed (convention and tolerance:
+ * @gradclip/testing/readme-examples). The blocks import `gradclip` and `gradclip/node`, which
+ * resolve to the built package (`npm run build` first). Blocks that use `model`, `x` or `y` without
+ * declaring them get a small regression model and data; gradclip's functions used without an import
+ * are imported for them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { outputMatches, readmeBlocks, runReadmeBlocks, type ReadmeBlock } from '@gradclip/testing/readme-examples';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 const PRELUDE = (code: string): string => {
   const declares = (name: string) => new RegExp(`\\b(const|let|var)\\s+${name}\\b`).test(code);
-  const lines = [
-    "import * as __tf from '@tensorflow/tfjs';",
-    "import * as __g from 'gradclip';",
-    "__tf.env().set('PROD', true);",
-  ];
+  const lines = ["import * as __tf from '@tensorflow/tfjs';", "import * as __g from 'gradclip';", "__tf.env().set('PROD', true);"];
   const bare = (n: string) => new RegExp(`(^|[^.\\w])${n}\\b`).test(code) && !declares(n);
   if (!/import \* as tf from/.test(code) && /\btf\./.test(code)) lines.push('const tf = __tf;');
   const exported = ['clipByNorm', 'clipByValue', 'globalNorm', 'clipByGlobalNorm', 'getTotalNorm', 'clipGradsWithNorm', 'clipGradNorm', 'clipGradValue', 'withClipping', 'adam', 'sgd'];
@@ -38,30 +32,38 @@ const PRELUDE = (code: string): string => {
   return lines.join('\n') + '\n';
 };
 
-it(`all ${blocks.length} TypeScript examples in the README run`, { timeout: 300_000 }, () => {
-  assert.ok(blocks.length >= 20, `found only ${blocks.length} blocks`);
-  const dir = join(root, 'test/.snippets');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const files = blocks.map((code, i) => {
-    const body = code.replace(/^(import [^;]+;\n)+/m, (imports) => imports);
-    const imports = body.match(/^import [^\n]+\n/gm)?.join('') ?? '';
-    const rest = body.replace(/^import [^\n]+\n/gm, '');
-    const file = join(dir, `block-${String(i).padStart(2, '0')}.ts`);
-    writeFileSync(file, `${imports}${PRELUDE(code)}\n${rest}\nexport {};\n`);
-    return file;
+/** A block that is not in a README: one output that must match and one that must not, so the check is seen to fail. */
+const CANARY: ReadmeBlock = {
+  source: 'canary',
+  line: 1,
+  code: "import * as tf from '@tensorflow/tfjs';\ntf.tensor([0.1 + 0.2, 3]).print(); //=> [0.3, 3]\nconsole.log(1 + 1); //=> 3\n",
+};
+
+describe('README examples', () => {
+  it('the output check: tfjs print normalised, numbers with tolerance, remarks ignored', () => {
+    assert.ok(outputMatches('Tensor\n     [[0.2696799, 0.5393598],]', '[[0.26968, 0.53936]]'));
+    assert.ok(outputMatches('Tensor\n    [[-2.4, 0, 0],\n     [3.2 , 0, 3]]', '[[-2.4, 0, 0], [3.2, 0, 3]]'));
+    assert.ok(outputMatches('true 1', 'true 1'));
+    assert.ok(outputMatches('[ true ]', '[true]'));
+    assert.ok(outputMatches('[NaN, Infinity, -Infinity]', '[NaN, Infinity, -Infinity]'));
+    assert.ok(!outputMatches('[0.6, 0.8]', '[0.6, 0.81]'));
+    assert.ok(!outputMatches('[0.6, 0.8]', '[0.6]'));
+    assert.ok(!outputMatches('NaN', '0'));
+    assert.ok(!outputMatches('Infinity', '1e308'));
+    assert.ok(!outputMatches('true', 'false'));
   });
-  const runner = join(dir, 'run.mjs');
-  writeFileSync(
-    runner,
-    `const files = ${JSON.stringify(files)};\nconst failures = [];\nfor (const f of files) {\n  try { await import(f); } catch (e) { failures.push(f + ': ' + (e && e.stack || e)); }\n}\nprocess.stdout.write('\\n@@RESULT@@' + JSON.stringify(failures));\n`,
-  );
-  const cwd = mkdtempSync(join(tmpdir(), 'gradclip-readme-'));
-  try {
-    const out = execFileSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, runner], { cwd, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-    const failures = JSON.parse(out.slice(out.lastIndexOf('@@RESULT@@') + 10)) as string[];
-    assert.deepEqual(failures, [], failures.join('\n\n'));
-  } finally {
-    rmSync(cwd, { recursive: true, force: true });
-  }
+
+  it('every example in README.md and packages/gradclip/README.md runs and prints what it documents', { timeout: 300_000 }, () => {
+    const blocks = [...readmeBlocks(`${repo}README.md`, 'README.md'), ...readmeBlocks(`${pkg}README.md`, 'packages/gradclip/README.md')];
+    assert.ok(blocks.length >= 25, `found only ${blocks.length} blocks`);
+    const r = runReadmeBlocks([...blocks, CANARY], { snippetsDir: `${pkg}test/.snippets`, prelude: PRELUDE });
+    assert.deepEqual(r.failures, [], r.failures.join('\n\n'));
+    const canary = r.mismatches.filter((m) => m.startsWith('canary:'));
+    assert.deepEqual(canary, ['canary:3: documented "3", printed "2"'], 'the check must catch a wrong output');
+    assert.deepEqual(
+      r.mismatches.filter((m) => !m.startsWith('canary:')),
+      [],
+    );
+    assert.ok(r.checked >= 25, `only ${r.checked} documented outputs were checked`);
+  });
 });
