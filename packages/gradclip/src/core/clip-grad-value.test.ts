@@ -48,6 +48,6 @@ describeBackends('clipGradValue / clipByValue', () => {
   it('validates at the call', () => {
     assert.throws(() => clipGradValue([tf.ones([1])], -1), /`clipValue` must be a finite number >= 0\. Received: clipValue=-1/);
     assert.throws(() => clipByValue(tf.ones([1]), 2, 1), /`clipValueMin` must be <= `clipValueMax`.*Received: clipValueMin=2, clipValueMax=1/);
-    assert.throws(() => clipByValue(tf.ones([1]), NaN, 1), /`clipValueMin` must be a number\. Received: clipValueMin=NaN/);
+    assert.throws(() => clipByValue(tf.ones([1]), NaN, 1), /`clipValueMin` must not be NaN in clipByValue.*Received: clipValueMin=NaN/);
   });
 });

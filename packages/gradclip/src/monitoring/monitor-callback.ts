@@ -1,14 +1,27 @@
 /**
- * The base of gradclip's `model.fit` callbacks: a `tf.Callback` that tracks epoch, batch and the
- * global step, finds the `ClippedOptimizer` (given, or `model.optimizer`), reads each step's loss and
+ * The base of gradclip's `model.fit` callbacks: a callback that tracks epoch, batch and the global
+ * step, finds the `ClippedOptimizer` (given, or `model.optimizer`), reads each step's loss and
  * gradient statistics asynchronously after the step, and hands subclasses a {@link StepRecord}.
  * `TrainingMonitor` drives the same hooks in custom loops.
+ *
+ * Mixing with other callbacks: tfjs decides how to treat a whole `callbacks` array from its first
+ * element (tfjs-layers `standardizeCallbacks`). A `tf.Callback` first means "every element is a
+ * tf.Callback" (a plain `{ onEpochEnd }` after it then fails in tfjs: `callback.setParams is not a
+ * function`); anything else first means "every element is a plain object", and each is wrapped in a
+ * `tf.CustomCallback` that calls copies of its `on…` functions with the wrapper as `this` and never
+ * gives it the model. A gradclip callback is a `tf.Callback`, and works in both cases: its hooks are
+ * own functions bound to it, and when a `tf.CustomCallback` calls them they take the fit's params from
+ * it and the model from fit-models.ts. (Not being a `tf.Callback` would make an array that starts with
+ * it wrap the tfjs callbacks after it, which breaks them: a wrapped `tf.CustomCallback` calls itself
+ * forever.) So `[plainObject, gradclipCallback]` works; `[gradclipCallback, plainObject]` fails in
+ * tfjs before any callback runs: put plain objects first, or wrap them in `new tf.CustomCallback(…)`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatValue } from '../errors.js';
 import { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
 import { readLogValue, readLogs, readStatsShared, type RawLogs } from './log-values.js';
 import type { StepRecord } from './step-record.js';
+import { fitModel, recordFitModels } from './fit-models.js';
 
 /**
  * True for a `ClippedOptimizer`. (`instanceof` cannot tell: tf.Optimizer's `Symbol.hasInstance` is a
@@ -44,7 +57,13 @@ export function learningRateOf(optimizer: tf.Optimizer | null | undefined): numb
   return typeof lr === 'number' ? lr : null;
 }
 
-/** A `tf.Callback` that sees every step as a {@link StepRecord}. */
+/** What a `tf.CustomCallback` that wraps a gradclip callback carries (tfjs sets `params`; `model` only on a tf.Callback). */
+interface CallbackHost {
+  model?: unknown;
+  params?: unknown;
+}
+
+/** A `tf.Callback` that sees every step as a {@link StepRecord} (and mixes with plain callback objects, see the file comment). */
 export abstract class MonitorCallback extends tf.Callback {
   /** Set when this callback asked training to stop (`model.stopTraining`; `TrainingMonitor` reads it too). */
   stopRequested = false;
@@ -56,9 +75,52 @@ export abstract class MonitorCallback extends tf.Callback {
   private foundOptimizer: ClippedOptimizer | null = null;
   private lastStatsStep = -1;
 
+  /** `fit` hooks; own functions bound to this callback (see the file comment). */
+  override readonly onTrainBegin: (logs?: RawLogs) => Promise<void>;
+  override readonly onEpochBegin: (epoch: number, logs?: RawLogs) => Promise<void>;
+  override readonly onBatchBegin: (batch: number, logs?: RawLogs) => Promise<void>;
+  override readonly onBatchEnd: (batch: number, logs?: RawLogs) => Promise<void>;
+  override readonly onEpochEnd: (epoch: number, logs?: RawLogs) => Promise<void>;
+  override readonly onTrainEnd: (logs?: RawLogs) => Promise<void>;
+
   constructor(optimizer: ClippedOptimizer | null) {
     super();
     this.givenOptimizer = optimizer;
+    recordFitModels();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    /** Takes the model and params from a tf.CustomCallback that calls this callback's hooks. */
+    const adopt = (host: unknown): void => {
+      if (host === self || host == null || typeof host !== 'object') return;
+      const h = host as CallbackHost;
+      if (h.params != null && typeof h.params === 'object') self.setParams(h.params as Parameters<tf.Callback['setParams']>[0]);
+      const model = (h.model as tf.LayersModel | undefined) ?? fitModel(h.params);
+      if (model != null && model !== self.model) self.setModel(model);
+    };
+    this.onTrainBegin = function (this: unknown, logs?: RawLogs) {
+      adopt(this);
+      return self.trainBeginHook(logs);
+    };
+    this.onEpochBegin = function (this: unknown, epoch: number, logs?: RawLogs) {
+      adopt(this);
+      return self.epochBeginHook(epoch, logs);
+    };
+    this.onBatchBegin = function (this: unknown, batch: number, logs?: RawLogs) {
+      adopt(this);
+      return self.batchBeginHook(batch, logs);
+    };
+    this.onBatchEnd = function (this: unknown, batch: number, logs?: RawLogs) {
+      adopt(this);
+      return self.batchEndHook(batch, logs);
+    };
+    this.onEpochEnd = function (this: unknown, epoch: number, logs?: RawLogs) {
+      adopt(this);
+      return self.epochEndHook(epoch, logs);
+    };
+    this.onTrainEnd = function (this: unknown, logs?: RawLogs) {
+      adopt(this);
+      return self.trainEndHook(logs);
+    };
   }
 
   /** The wrapper whose statistics this callback reads: the one given, else `model.optimizer` if it is one. */
@@ -71,7 +133,7 @@ export abstract class MonitorCallback extends tf.Callback {
     if (this.givenOptimizer == null) this.foundOptimizer = optimizer;
   }
 
-  override setModel(model: Parameters<tf.Callback["setModel"]>[0]): void {
+  override setModel(model: tf.LayersModel): void {
     super.setModel(model);
     this.findOptimizer();
   }
@@ -95,31 +157,31 @@ export abstract class MonitorCallback extends tf.Callback {
     if (this.model != null) (this.model as tf.LayersModel).stopTraining = true;
   }
 
-  override async onTrainBegin(_logs?: RawLogs): Promise<void> {
+  private async trainBeginHook(_logs?: RawLogs): Promise<void> {
     this.stopRequested = false;
     this.findOptimizer();
     await this.trainBegin();
   }
 
-  override async onEpochBegin(epoch: number, _logs?: RawLogs): Promise<void> {
+  private async epochBeginHook(epoch: number, _logs?: RawLogs): Promise<void> {
     this.epoch = epoch;
     await this.epochBegin(epoch);
   }
 
-  override async onBatchBegin(batch: number, _logs?: RawLogs): Promise<void> {
+  private async batchBeginHook(batch: number, _logs?: RawLogs): Promise<void> {
     await this.batchBegin(batch);
   }
 
-  override async onBatchEnd(batch: number, logs?: RawLogs): Promise<void> {
+  private async batchEndHook(batch: number, logs?: RawLogs): Promise<void> {
     this.globalStep += 1;
     await this.batchEnd(batch, logs);
   }
 
-  override async onEpochEnd(epoch: number, logs?: RawLogs): Promise<void> {
+  private async epochEndHook(epoch: number, logs?: RawLogs): Promise<void> {
     await this.epochEnd(epoch, await readLogs(logs));
   }
 
-  override async onTrainEnd(_logs?: RawLogs): Promise<void> {
+  private async trainEndHook(_logs?: RawLogs): Promise<void> {
     await this.trainEnd();
   }
 
