@@ -1,21 +1,9 @@
 /**
- * Test helper: the article's regression network (Dense(35, relu, inputDim 30) -> Dense(1)), seeded,
- * and seeded unscaled regression data (targets in the hundreds, so clipping at 1 fires every step).
+ * Test helper: the article's regression network (from @gradclip/testing), and seeded unscaled regression data (targets in the hundreds, so clipping at 1 fires every step).
  * The study package has the real `makeRegression`; the library's tests only need data of its shape.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** The article's regression network with seeded Glorot initialisation, compiled with MSE. */
-export function regressionNetwork(optimizer: tf.Optimizer, seed = 1): tf.Sequential {
-  const m = tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 35, activation: 'relu', inputDim: 30, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'hidden' }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }), name: 'output' }),
-    ],
-  });
-  m.compile({ optimizer, loss: 'meanSquaredError' });
-  return m;
-}
+export { regressionNetwork } from '@gradclip/testing/article-network';
 
 /** `n` rows: x ~ N(0, 1) (seed 7), y = x·w with w ~ N(0, 40²) (seed 8), so |y| is in the hundreds. */
 export function unscaledRegressionData(n: number): { x: tf.Tensor2D; y: tf.Tensor2D } {

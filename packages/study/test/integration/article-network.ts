@@ -1,18 +1,7 @@
-/** Test helper: the article's regression network (Dense(35, relu, inputDim 30) -> Dense(1)), seeded. */
+/** Test helper: the article's data for its regression network (the network is in @gradclip/testing). */
 import * as tf from '@tensorflow/tfjs';
+export { regressionNetwork } from '@gradclip/testing/article-network';
 import { makeRegression } from '../../src/datasets/make-regression.js';
-
-/** The article's regression network with seeded Glorot initialisation, compiled with MSE. */
-export function regressionNetwork(optimizer: tf.Optimizer, seed = 1): tf.Sequential {
-  const m = tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 35, activation: 'relu', inputDim: 30, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'hidden' }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }), name: 'output' }),
-    ],
-  });
-  m.compile({ optimizer, loss: 'meanSquaredError' });
-  return m;
-}
 
 /** `makeRegression({ nSamples, nFeatures: 30, randomState: 65 })` as tensors (targets unscaled, in the hundreds). */
 export function regressionData(nSamples: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
