@@ -15,6 +15,7 @@ export type {
   RegressionDataSpec,
   MnistDataSpec,
   CifarDataSpec,
+  CifarStandIn,
   AddingDataSpec,
   ModelName,
   ExperimentSpec,
@@ -26,7 +27,7 @@ export type {
   StudyResult,
   RunProgress,
 } from './experiments/types.js';
-export { BACKEND_NAMES, OPTIMIZER_NAMES, MODEL_NAMES } from './experiments/types.js';
+export { BACKEND_NAMES, OPTIMIZER_NAMES, MODEL_NAMES, MOMENTUM_OPTIMIZERS } from './experiments/types.js';
 export { parseClip, formatClip } from './experiments/clip-setting.js';
 export { resolveSpec } from './experiments/validate-spec.js';
 export { studySpecs, STUDY_NAMES, type StudyName, type StudyOptions } from './experiments/studies.js';

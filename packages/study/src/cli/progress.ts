@@ -1,6 +1,7 @@
 /** Progress display for long runs: a bar on a TTY, one line per configuration otherwise (internal). */
 import cliProgress from 'cli-progress';
 import type { RunProgress, RunResult, ExperimentSpec } from '../experiments/types.js';
+import { formatNumber, formatPercent, formatSeconds } from '../report/format.js';
 
 /** Hooks for `runStudy`. */
 export interface ProgressHooks {
@@ -11,8 +12,8 @@ export interface ProgressHooks {
 
 function summary(r: RunResult): string {
   const nan = r.firstNonFinite ? `loss ${r.firstNonFinite.value} at step ${r.firstNonFinite.step}` : 'no NaN';
-  const val = r.finalValLoss == null ? 'NaN' : Number(r.finalValLoss.toPrecision(4)).toString();
-  return `val loss ${val}, ${nan}, clip rate ${(100 * r.clipRate).toFixed(0)}%, ${(r.wallTimeMs / 1000).toFixed(1)} s`;
+  // The table's formatters, so a number reads the same in the progress line and in the table.
+  return `val loss ${formatNumber(r.finalValLoss)}, ${nan}, clip rate ${formatPercent(r.clipRate)}, ${formatSeconds(r.wallTimeMs)} s`;
 }
 
 /**
@@ -43,7 +44,7 @@ export function progressHooks(stream: NodeJS.WriteStream): ProgressHooks {
     onProgress(p) {
       if (!bar) return;
       bar.setTotal(p.totalSteps);
-      bar.update(p.step, { epoch: p.epoch, loss: Number.isFinite(p.loss) ? Number(p.loss.toPrecision(4)) : 'NaN' });
+      bar.update(p.step, { epoch: p.epoch, loss: formatNumber(p.loss) });
     },
     onRunEnd(r, index, count) {
       if (bar) {

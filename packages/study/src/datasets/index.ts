@@ -16,6 +16,8 @@ export type { MnistDigit, MnistSampleOptions } from './mnist-sample.js';
 export { decodeCifarRecords, CIFAR10_CLASSES, CIFAR_SIZE, CIFAR_CHANNELS, CIFAR_RECORD_BYTES } from './cifar-records.js';
 export type { CifarNormalization, CifarSplit, CifarData, LoadCifar10Options } from './cifar-records.js';
 export { syntheticCifarLike } from './synthetic-cifar.js';
+export { mnistAsCifar, FASHION_MNIST_CLASSES, MNIST_SIZE, MNIST_PAD } from './mnist-as-cifar.js';
+export type { MnistAsCifarOptions } from './mnist-as-cifar.js';
 export type { SyntheticCifarOptions } from './synthetic-cifar.js';
 export { addingProblem } from './adding-problem.js';
 export type { AddingProblemOptions, AddingProblemData } from './adding-problem.js';

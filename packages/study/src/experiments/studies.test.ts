@@ -46,6 +46,19 @@ describe('studySpecs: adaptive', () => {
   });
 });
 
+describe('studySpecs: cnn data', () => {
+  for (const set of ['cnn', 'adaptive'] as const) {
+    it(`${set}: real Fashion-MNIST stand-in by default (2000 / 500), synthetic images only with quick, CIFAR-10 with a data directory`, () => {
+      const cnn = (o: Parameters<typeof studySpecs>[1]) => studySpecs(set, o).filter((s) => s.model === 'cifar-cnn');
+      for (const s of cnn({})) assert.deepEqual(s.data, { kind: 'cifar', images: 'fashion-mnist', nTrain: 2000, nTest: 500 });
+      for (const s of cnn({ quick: true })) assert.deepEqual(s.data, { kind: 'cifar', images: 'synthetic', nTrain: 40, nTest: 20 });
+      for (const s of cnn({ dataDir: '/d' })) assert.deepEqual(s.data, { kind: 'cifar', dir: '/d', nTrain: 10000, nTest: 2000 });
+      assert.doesNotMatch(cnn({})[0].group ?? '', /synthetic/, 'the default does not claim synthetic data');
+      assert.match(cnn({ quick: true })[0].group ?? '', /synthetic/);
+    });
+  }
+});
+
 describe('AGC exclusion of the final layer', () => {
   before(() => useBackend('cpu'));
   it('matches exactly the final layer of every model, also in later models of the process', () => {

@@ -16,12 +16,15 @@ export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamax' | 'rmsprop' |
 /** Optimizer names, in documentation order. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamax', 'rmsprop', 'adagrad', 'adadelta'];
 
+/** The optimizers that take a momentum (`OptimizerSpec.momentum`); the others have none. */
+export const MOMENTUM_OPTIMIZERS: readonly OptimizerName[] = ['momentum', 'rmsprop'];
+
 /** The optimizer of a run. */
 export interface OptimizerSpec {
   name: OptimizerName;
   /** Default: the `tf.train` default (0.001 for adam/adadelta, 0.002 adamax; 0.01 for the others). */
   learningRate?: number;
-  /** Momentum of `momentum` (default 0.9). */
+  /** Momentum of `momentum` (default 0.9) and `rmsprop` (default 0); the other optimizers have none, so it is an error there. */
   momentum?: number;
 }
 
@@ -71,11 +74,29 @@ export interface MnistDataSpec {
   maxTest?: number;
 }
 
-/** CIFAR-10 (binary version) when `dir` is set, else built-in `syntheticCifarLike` images. */
+/** Where the CNN's images come from when a {@link CifarDataSpec} has no `dir`. */
+export type CifarStandIn = 'fashion-mnist' | 'synthetic';
+
+/**
+ * Images for the article's CIFAR-10 network (32x32x3, 10 classes): CIFAR-10 (binary version) when
+ * `dir` is set; otherwise `images` says what stands in for it.
+ */
 export interface CifarDataSpec {
   kind: 'cifar';
+  /** A directory with the CIFAR-10 binary files. Default: none (see `images`). */
   dir?: string;
-  /** Training images to use (first ones of the files, or generated). */
+  /**
+   * The images when `dir` is not set (it must be unset when `dir` is):
+   * - `'fashion-mnist'` (default): real Fashion-MNIST images from `fashionMnistDir`, zero-padded
+   *   from 28x28 to 32x32 and replicated into 3 channels (`mnistAsCifar`). When those files are not
+   *   installed, the run falls back to `'synthetic'` and says so in `RunResult.data`.
+   * - `'synthetic'`: built-in `syntheticCifarLike` images (for `--quick` and tests: they are easy,
+   *   every clipping setting reaches about the same accuracy).
+   */
+  images?: CifarStandIn;
+  /** Directory with Fashion-MNIST's four `.gz` IDX files. Default `/usr/share/datasets/fashion-mnist` (Debian's `dataset-fashion-mnist`). */
+  fashionMnistDir?: string;
+  /** Training images to use (the first ones of the files, or generated). */
   nTrain: number;
   /** Test images to use. */
   nTest: number;
@@ -168,8 +189,13 @@ export interface RunResult {
   backend: BackendName;
   /** Set when the requested backend was not available. */
   backendNotice: string | null;
-  /** Where the data came from, and its size. */
-  data: { source: string; nTrain: number; nVal: number; task: 'regression' | 'classification'; valTargetVariance: number | null };
+  /**
+   * Where the data came from (`source`, e.g. "Fashion-MNIST from /usr/share/datasets/fashion-mnist
+   * (…)"), its size, and `notice`: set when something stands in for the data the network was built
+   * for (Fashion-MNIST or synthetic images for CIFAR-10), saying what and why. Absent in results
+   * written before 0.2.
+   */
+  data: { source: string; notice?: string | null; nTrain: number; nVal: number; task: 'regression' | 'classification'; valTargetVariance: number | null };
   epochs: EpochRecord[];
   steps: StepSeries;
   /** First step whose batch loss was NaN or infinite. */

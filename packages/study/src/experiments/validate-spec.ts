@@ -1,7 +1,9 @@
 /** Validation of an {@link ExperimentSpec} before anything is trained. */
 import { ValueError, check, checkInteger, checkOneOf, checkPositive, received } from 'gradclip/errors';
 import { resolveClippingOptions } from 'gradclip';
-import { BACKEND_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, type ExperimentSpec } from './types.js';
+import { BACKEND_NAMES, MODEL_NAMES, MOMENTUM_OPTIMIZERS, OPTIMIZER_NAMES, type CifarStandIn, type ExperimentSpec } from './types.js';
+
+const CIFAR_STAND_INS: readonly CifarStandIn[] = ['fashion-mnist', 'synthetic'];
 
 const MODEL_FOR_DATA: Record<string, readonly string[]> = {
   regression: ['regression-mlp'],
@@ -39,6 +41,12 @@ export function resolveSpec(spec: ExperimentSpec): Required<Omit<ExperimentSpec,
   if (spec.optimizer.learningRate !== undefined) checkPositive('optimizer.learningRate', spec.optimizer.learningRate);
   if (spec.optimizer.momentum !== undefined) {
     check(Number.isFinite(spec.optimizer.momentum) && spec.optimizer.momentum >= 0, 'optimizer.momentum', 'a finite number >= 0', spec.optimizer.momentum);
+    if (!(MOMENTUM_OPTIMIZERS as readonly string[]).includes(spec.optimizer.name)) {
+      throw new ValueError(
+        `\`optimizer.momentum\` is used only by the ${MOMENTUM_OPTIMIZERS.join(' and ')} optimizers; ${spec.optimizer.name} would ignore it. ` +
+          received({ 'optimizer.name': spec.optimizer.name, 'optimizer.momentum': spec.optimizer.momentum }),
+      );
+    }
   }
   resolveClippingOptions(spec.clip ?? {});
   checkInteger('epochs', spec.epochs, 1);
@@ -51,6 +59,15 @@ export function resolveSpec(spec: ExperimentSpec): Required<Omit<ExperimentSpec,
   if (d.kind === 'cifar' || d.kind === 'adding') {
     checkInteger('data.nTrain', d.nTrain, 1);
     checkInteger('data.nTest', d.nTest, 1);
+  }
+  if (d.kind === 'cifar') {
+    if (d.images !== undefined) checkOneOf('data.images', d.images, CIFAR_STAND_INS);
+    if (d.dir !== undefined && (d.images !== undefined || d.fashionMnistDir !== undefined)) {
+      throw new ValueError(
+        `\`data.images\` and \`data.fashionMnistDir\` must be unset when \`data.dir\` (CIFAR-10 files) is set. ` +
+          received({ 'data.dir': d.dir, 'data.images': d.images, 'data.fashionMnistDir': d.fashionMnistDir }),
+      );
+    }
   }
   if (d.kind === 'adding') checkInteger('data.seqLength', d.seqLength, 2);
   return {

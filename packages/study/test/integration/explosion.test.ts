@@ -120,7 +120,7 @@ describe('forced explosion (article regression, SGD lr 0.01, batch 32, cpu)', ()
     assert.throws(() => lossSpikeDetector({ maxFactor: 1 }), /`maxFactor` must be a finite number > 1 or null\. Received: maxFactor=1/);
     assert.throws(() => lossSpikeDetector({ sigmaFactor: null, maxFactor: null }), /At least one of/);
     assert.throws(() => lossSpikeDetector({ optimizer: tf.train.sgd(1) as never }), /`optimizer` must be a ClippedOptimizer/);
-    assert.throws(() => lossSpikeDetector({ windw: 3 } as never), /Unknown option `windw` of lossSpikeDetector\(\)/);
+    assert.throws(() => lossSpikeDetector({ windw: 3 } as never), /`options\.windw` must be one of the options of lossSpikeDetector/);
     assert.throws(() => terminateOnNaN({ raiseError: 1 as never }), /`raiseError` must be a boolean\. Received: raiseError=1/);
   });
 });
