@@ -5,7 +5,7 @@
 export { GradclipError, ValueError, NonFiniteError } from './errors.js';
 
 export type { Grads, MaybeTensor, NamedTensor, SameForm } from './core/grad-forms.js';
-export { clipByValue } from './core/clip-by-value.js';
+export { clipByValue, type ClipBound } from './core/clip-by-value.js';
 export { clipByNorm } from './core/clip-by-norm.js';
 export { globalNorm } from './core/global-norm.js';
 export { clipByGlobalNorm } from './core/clip-by-global-norm.js';
@@ -44,6 +44,9 @@ export {
   type AdagradOptions,
   type AdadeltaOptions,
 } from './optimizer/factories.js';
+/** SPAM and Stable-SPAM optimizers (official reference code reproduced; see their doc comments). */
+export { SPAM, spam, spamUpdateScale, type SpamConfig, type SpamOptions, type SpamStepInfo, type SpamStepReport } from './optimizer/spam.js';
+export { StableSPAM, stableSpam, stableSpamScale, type StableSpamConfig, type StableSpamOptions, type StableSpamStepInfo } from './optimizer/stable-spam.js';
 
 export {
   MonitorCallback,

@@ -1,0 +1,86 @@
+/**
+ * Stable-SPAM against the official reference code's trajectories (test/fixtures/adaptive2-vectors.json,
+ * made by running `TianjinYellow/StableSPAM` stablespam.py; see adaptive2-SPEC.md §3): weights after
+ * every step within each case's tolerance, and the per-step diagnostics the reference recorded
+ * (schedule factor, MoRet, each tensor's k, AdaClip threshold m̂_max and count, AdaGN's c) equal to
+ * `StableSPAM.lastStep`. Every 'stablespam' case of the file runs, so a held-back copy
+ * (GRADCLIP_REFERENCE_DIR) goes through the same code.
+ */
+import * as tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { describeBackends } from '@gradclip/testing/backends';
+import { assertClose } from '../../test/helpers/vectors.js';
+import { loadTrajectories, replay, type TrajectoryCase } from '../../test/helpers/spam-vectors.js';
+import { StableSPAM, stableSpamScale } from './stable-spam.js';
+
+const cases = loadTrajectories('stablespam');
+
+function fromHyper(c: TrajectoryCase): StableSPAM {
+  const h = c.hyper;
+  assert.ok(h.amsgrad == null || h.amsgrad === false, `${c.name}: amsgrad is not supported`);
+  return new StableSPAM({
+    learningRate: h.lr,
+    beta1: h.betas[0],
+    beta2: h.betas[1],
+    epsilon: h.eps,
+    weightDecay: h.weight_decay,
+    gamma1: h.gamma1,
+    gamma2: h.gamma2,
+    gamma3: h.gamma3,
+    totalT: h.total_T,
+    etaMin: h.eta_min,
+    resetInterval: h.update_proj_gap,
+  });
+}
+
+describeBackends('StableSPAM reference trajectories', () => {
+  for (const c of cases) {
+    it(`${c.name}: weights after every step and the step diagnostics match the reference (${c.grads.length} steps)`, async () => {
+      const opt = fromHyper(c);
+      await replay(c, opt, async (t) => {
+        const r = await opt.readLastStep();
+        assert.ok(r != null);
+        assert.equal(r.step, t);
+        const aux = c.expected.aux?.[t - 1];
+        if (aux == null) return;
+        const at = `${c.name} step ${t}`;
+        assert.ok(Math.abs(r.scale - aux.scale) <= 1e-12, `${at}: scale ${r.scale} vs ${aux.scale}`);
+        assert.equal(r.momentumReset, aux.momentum_reset, `${at}: momentumReset`);
+        assert.deepEqual(r.stepCounts, aux.state_step_after, `${at}: k after the step`);
+        assert.deepEqual(r.clipped, aux.n_adaclipped, `${at}: entries AdaClip rescaled`);
+        assertClose(r.maxThreshold, aux.m_max_hat, c.tolerance, `${at}: AdaClip threshold m̂_max`);
+        assertClose(r.targetNorm, aux.c_norm, c.tolerance, `${at}: AdaGN target norm c`);
+      });
+      opt.dispose();
+    });
+  }
+
+  it('takes the NamedTensor[] form of applyGradients too (first case)', async () => {
+    const opt = fromHyper(cases[0]);
+    await replay(cases[0], opt, undefined, 'array');
+    opt.dispose();
+  });
+
+  it('keeps tf.memory().numTensors constant from step to step, and dispose() frees its slots', async () => {
+    const c = cases[0];
+    const before = tf.memory().numTensors;
+    const opt = fromHyper(c);
+    const counts: number[] = [];
+    await replay(c, opt, () => void counts.push(tf.memory().numTensors - before));
+    // from the first step on (reset steps included): the replay's 3 variables, their 3 x (m, v)
+    // and the optimizer's constant scalars (β2, β1 without totalT)
+    assert.deepEqual(counts, counts.map(() => 3 + 6 + 2));
+    opt.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+it('schedule factor: etaMin + (1-etaMin)(1+cos(πt/(T+1)))/2, unclamped past T (SPEC §3.2)', () => {
+  assert.equal(stableSpamScale(7, null, 0.5), 1);
+  // T = 12: t = 13 is the minimum 0.5; t = 26 is back to 1.
+  assert.ok(Math.abs(stableSpamScale(13, 12, 0.5) - 0.5) < 1e-15);
+  assert.ok(Math.abs(stableSpamScale(26, 12, 0.5) - 1) < 1e-15);
+  assert.ok(Math.abs(stableSpamScale(1, 12, 0.5) - (0.5 + 0.25 * (1 + Math.cos(Math.PI / 13)))) < 1e-15);
+  assert.ok(stableSpamScale(20, 12, 0.5) > stableSpamScale(14, 12, 0.5));
+});
