@@ -11,7 +11,12 @@
  * `trainOnBatch` reads the loss on the host, so each timed step has finished on the device.
  *
  *   npm run bench -- --steps [--rounds N] [--steps-per-round K] [--backends cpu,wasm]
- *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused] [--paired]
+ *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused] [--paired] [--adagc]
+ *
+ * `--adagc`: the variants are bare, no clip, `globalClipnorm: 1` and
+ * `{ transform: transforms.adaGC({ warmupSteps: 3 }) }` (past the 3 warm-up steps before timing,
+ * so every timed step is in AdaGC's per-tensor adaptive phase, which reads the per-tensor norms on
+ * the host); the last column is adaGC / globalClipnorm (the target: at most 1.05).
  *
  * `--no-fused` makes the wrapper call the inner optimizer's `applyGradients` instead of its fused
  * SGD / Momentum / Adam update (optimizer/fused-update.ts; bit-identical results).
@@ -31,7 +36,7 @@ import { registerWasmTrainingFixes } from 'gradclip';
 import { withClipping } from 'gradclip';
 // Internals from the built library (the same module instances as 'gradclip').
 import { fastPathBackend, inPlaceEnabled, setInPlaceEnabled } from '../packages/gradclip/dist/core/fast/fast-path.js';
-import { fusedUpdateEnabled, setFusedUpdateEnabled } from 'gradclip';
+import { fusedUpdateEnabled, setFusedUpdateEnabled, transforms } from 'gradclip';
 import type { ClippingOptions } from 'gradclip';
 import { median } from './stats.js';
 
@@ -101,13 +106,33 @@ const NETWORKS: Network[] = [
   },
 ];
 
-const VARIANTS: { key: string; clip: ClippingOptions | null }[] = [
-  { key: 'bare', clip: null },
-  { key: 'wrapped', clip: {} },
-  { key: 'globalClipnorm', clip: { globalClipnorm: 1 } },
-  { key: 'clipnorm', clip: { clipnorm: 1 } },
-  { key: 'clipvalue', clip: { clipvalue: 1 } },
-];
+const ADAGC = process.argv.includes('--adagc');
+
+const VARIANTS: { key: string; clip: ClippingOptions | null }[] = ADAGC
+  ? [
+      { key: 'bare', clip: null },
+      { key: 'wrapped', clip: {} },
+      { key: 'globalClipnorm', clip: { globalClipnorm: 1 } },
+      { key: 'adaGC', clip: { transform: transforms.adaGC({ warmupSteps: 3 }) } },
+    ]
+  : [
+      { key: 'bare', clip: null },
+      { key: 'wrapped', clip: {} },
+      { key: 'globalClipnorm', clip: { globalClipnorm: 1 } },
+      { key: 'clipnorm', clip: { clipnorm: 1 } },
+      { key: 'clipvalue', clip: { clipvalue: 1 } },
+    ];
+
+/** The table header for {@link VARIANTS}. */
+function printHeader(): void {
+  if (ADAGC) {
+    console.log('| network | backend | bare ms | no clip ms | globalClipnorm ms | adaGC ms | ratio global | ratio adaGC | adaGC / globalClipnorm |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    return;
+  }
+  console.log('| network | backend | bare ms | no clip ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -132,6 +157,7 @@ interface Trainer {
 function printRow(net: Network, b: Backend, m: number[]): void {
   const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
   const ratios = m.slice(2).map((x) => `${(x / m[0]).toFixed(3)} (${(x / m[1]).toFixed(3)})`);
+  if (ADAGC) ratios.push((m[3] / m[2]).toFixed(3));
   console.log(`| ${net.label} | ${b} | ${m.map(f).join(' | ')} | ${ratios.join(' | ')} |`);
 }
 
@@ -176,8 +202,7 @@ export async function stepOverhead(): Promise<void> {
   console.log('(CNN on cpu: a quarter of the steps); times are medians of ms per trainOnBatch step;');
   console.log('"no clip" = withClipping(opt, {}): the wrapper with nothing to clip; ratios are clipped / bare (the target),');
   console.log('and in brackets clipped / no clip (the cost of the clipping alone)\n');
-  console.log('| network | backend | bare ms | no clip ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  printHeader();
 
   for (const net of nets) {
     const trainers: Record<string, Trainer[]> = {};
@@ -230,8 +255,7 @@ async function pairedOverhead(nets: Network[], backends: Backend[], rounds: numb
   console.log(`# gradclip training-step overhead, paired (one model, optimizer swapped every step)  ${new Date().toISOString().slice(0, 10)}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} rounds x ${stepsPerRound} steps per variant, variants interleaved step by step`);
   console.log(`fused optimizer update: ${fusedUpdateEnabled() ? 'on (default)' : 'off (--no-fused)'}; in-place clipping: ${inPlaceEnabled() ? 'on (default)' : 'off'}\n`);
-  console.log('| network | backend | bare ms | no clip ms | globalClipnorm ms | clipnorm ms | clipvalue ms | ratio global | ratio clipnorm | ratio clipvalue |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  printHeader();
   for (const net of nets) {
     for (const b of backends) {
       await tf.setBackend(b);

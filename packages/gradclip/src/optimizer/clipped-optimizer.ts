@@ -7,7 +7,7 @@
  * and `tf.loadLayersModel` round-trip it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { NonFiniteError, ValueError, formatValue } from '../errors.js';
+import { NonFiniteError, ValueError, formatValue, isFiniteNumber, received } from '../errors.js';
 import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { kerasClipGradientsPacked, packedStat, packedSumsOfSquares, unpackStats } from '../core/keras-clip-gradients.js';
 import { PACKED } from '../core/fast/fused-kernels.js';
@@ -138,6 +138,13 @@ export class ClippedOptimizer extends tf.Optimizer {
     }
     this.inner = inner;
     this.options = Object.freeze(resolveClippingOptions(options));
+    const lr = (inner as InnerOptimizer).learningRate;
+    if (this.options.weightDecay > 0 && !isFiniteNumber(lr)) {
+      throw new ValueError(
+        "`weightDecay` needs the inner optimizer's learning rate: `optimizer.learningRate` must be a finite number " +
+          `(every tf.train optimizer has one). ${received({ weightDecay: this.options.weightDecay, learningRate: lr })}`,
+      );
+    }
   }
 
   /**
@@ -147,6 +154,17 @@ export class ClippedOptimizer extends tf.Optimizer {
    *
    * With `nonFinite: 'error'` or `'skip'`, nothing reaches the inner optimizer when the gradient
    * norm is not finite.
+   *
+   * Missing gradients (Keras 3 `apply`): variables whose gradient is null/undefined are left out
+   * (with a one-time warning). When every gradient is missing it throws
+   * `ValueError: No gradients provided for any variable: ["a", "b"]. …` before changing anything
+   * (weights, slots, iterations, stats). No gradients at all (`{}` or `[]`) is a no-op that does
+   * not count an iteration (Keras 3: "`apply_gradients` is a no-op"; a bare tfjs optimizer would
+   * count one). `minimize` and `fit` never get that far when the loss reaches no variable: tfjs's
+   * `variableGrads` throws first ("Cannot find a connection between any variable and the result
+   * of the loss function"), also before any change.
+   *
+   * @throws ValueError when every gradient is null or undefined.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     this.applyStep(variableGradients, null);
@@ -163,6 +181,9 @@ export class ClippedOptimizer extends tf.Optimizer {
       const g = varList != null ? varList.map((v) => ({ name: v.name, tensor: grads[v.name] })) : grads;
       // The gradients are this call's own temporaries (disposed below): they may be clipped in place.
       this.applyStep(g, value, firstId);
+    } catch (err) {
+      value.dispose();
+      throw err;
     } finally {
       tf.dispose(grads);
     }
@@ -252,6 +273,9 @@ export class ClippedOptimizer extends tf.Optimizer {
       presentNames.push(flat.names[i]);
       if (allOwn && g.id < (ownFrom as number)) allOwn = false;
     }
+    // Keras 3 `apply`: no gradients at all is a no-op; all of them missing is an error (before any change).
+    if (list.length === 0) return;
+    if (presentNames.length === 0) throw new ValueError(noGradientsMessage(flat));
     if (presentNames.length < list.length) this.warnMissing(list, flat.names);
     const inPlace = allOwn && inPlaceEnabled() && !want.keepGradients && this.options.transform == null ? flat.names.map((n) => lookupVariable(n)) : false;
     const variables = want.perVariable || want.updateRatios ? presentNames.map((n) => lookupVariable(n)) : [];
@@ -305,7 +329,7 @@ export class ClippedOptimizer extends tf.Optimizer {
     this.steps = step;
     let applyGrads: MaybeTensor[] = result.grads;
     let transformOwn: tf.Tensor[] = [];
-    let transformed: { clippedNorm: tf.Scalar; clipped: tf.Scalar } | null = null;
+    let transformed: TransformMeasurement | null = null;
     if (!skipped && this.options.transform != null) {
       let t: { grads: MaybeTensor[]; skip: boolean };
       try {
@@ -322,10 +346,10 @@ export class ClippedOptimizer extends tf.Optimizer {
         this.skippedSteps += 1;
       } else {
         applyGrads = t.grads;
-        const post = tf.tidy(() => tf.sqrt(totalSumOfSquares(transformOwn)) as tf.Scalar);
-        const fired = tf.tidy(() => tf.less(post, tf.mul(packedStat(result.packed, 'globalNorm'), 1 - 1e-6)) as tf.Scalar);
-        transformed = { clippedNorm: post, clipped: fired };
-        measured.push(post, fired);
+        // One fused kernel here; the norm and the clipped flag are derived from it only when read.
+        const post = totalSumOfSquares(transformOwn);
+        transformed = { sumOfSquares: post };
+        measured.push(post);
       }
     }
     // Old values share their data with the variables (no copy) until assign() swaps it out.
@@ -334,7 +358,11 @@ export class ClippedOptimizer extends tf.Optimizer {
       try {
         // The inner tfjs optimizer's step in one pass per variable where that is exact (fused-update.ts).
         const named = flat.form === 'named' || flat.form === 'map';
-        if (!named || !applyFusedUpdate(this.inner, flat.names, applyGrads)) this.inner.applyGradients(flat.rebuild(applyGrads));
+        const decay = this.weightDecayFactor();
+        if (!named || !applyFusedUpdate(this.inner, flat.names, applyGrads, decay)) {
+          if (decay !== 1) decayWeights(flat.names, applyGrads, decay);
+          this.inner.applyGradients(flat.rebuild(applyGrads));
+        }
       } catch (err) {
         tf.dispose([...measured, ...optional]);
         if (before != null) tf.dispose(before.filter((t): t is tf.Tensor => t != null));
@@ -395,7 +423,28 @@ export class ClippedOptimizer extends tf.Optimizer {
     return { grads: out.list, skip };
   }
 
-  /** The transform's current state (plain data), or undefined before the first step / without a transform. */
+  /**
+   * This step's weight-decay factor `1 − lr·wd` as a float32 value, with the inner optimizer's
+   * current learning rate (1 without weight decay).
+   */
+  private weightDecayFactor(): number {
+    const wd = this.options.weightDecay;
+    if (wd === 0) return 1;
+    const lr = (this.inner as InnerOptimizer).learningRate;
+    if (!isFiniteNumber(lr)) {
+      throw new ValueError(
+        `\`weightDecay\` needs a finite learning rate; the inner optimizer's \`learningRate\` is not one. ${received({ weightDecay: wd, learningRate: lr })}`,
+      );
+    }
+    return Math.fround(1 - lr * wd);
+  }
+
+  /**
+   * The transform's current state (plain data), or undefined before the first step / without a
+   * transform. Adaptive transforms record what their last step did there, e.g.
+   * `transforms.adaGC`'s `lastPhase`, `lastClipped`, `lastClippedFraction` and `gamma`, and
+   * `transforms.zClip`'s `lastNorm` and `lastClip`: read it in a callback's `onBatchEnd`.
+   */
   get transformStateValue(): unknown {
     return this.transformState;
   }
@@ -504,6 +553,7 @@ export class ClippedOptimizer extends tf.Optimizer {
       nonFinite: this.options.nonFinite,
       transform: (this.options.transformSpec ?? null) as unknown as tf.serialization.ConfigDictValue,
       transformSaveable: this.options.transform == null || this.options.transformSpec != null,
+      weightDecay: this.options.weightDecay,
     };
   }
 
@@ -531,6 +581,7 @@ export class ClippedOptimizer extends tf.Optimizer {
       globalClipnorm: (config.globalClipnorm as number | null) ?? null,
       nonFinite: (config.nonFinite as ClippingOptions['nonFinite']) ?? 'propagate',
       transform: (config.transform as unknown as TransformSpec | null) ?? null,
+      weightDecay: (config.weightDecay as number | null | undefined) ?? 0,
     };
     if (config.transformSaveable === false) {
       throw new ValueError(
@@ -571,7 +622,7 @@ class PackedStepStats implements StepStatsTensors {
     readonly weightNorms: tf.Tensor1D | null,
     readonly updateRatios: tf.Tensor1D | null,
     /** What a transform's gradients measured, replacing the packed clipped norm and flag. */
-    readonly transformed: { readonly clippedNorm: tf.Scalar; readonly clipped: tf.Scalar } | null,
+    readonly transformed: TransformMeasurement | null,
   ) {}
 
   get globalNorm(): tf.Scalar {
@@ -579,11 +630,17 @@ class PackedStepStats implements StepStatsTensors {
   }
 
   get clippedNorm(): tf.Scalar {
-    return (this.cn ??= tf.keep(this.skipped ? tf.scalar(0) : (this.transformed?.clippedNorm.clone() ?? packedStat(this.packed, 'clippedNorm'))));
+    const t = this.transformed;
+    return (this.cn ??= tf.keep(this.skipped ? tf.scalar(0) : t != null ? (tf.sqrt(t.sumOfSquares) as tf.Scalar) : packedStat(this.packed, 'clippedNorm')));
   }
 
   get clipped(): tf.Scalar {
-    return (this.cl ??= tf.keep(this.transformed?.clipped.clone() ?? packedStat(this.packed, 'clipped')));
+    const t = this.transformed;
+    return (this.cl ??= tf.keep(
+      t == null
+        ? packedStat(this.packed, 'clipped')
+        : tf.tidy(() => tf.less(tf.sqrt(t.sumOfSquares), tf.mul(packedStat(this.packed, 'globalNorm'), TRANSFORM_CLIPPED_FACTOR)) as tf.Scalar),
+    ));
   }
 
   get nonFiniteCount(): tf.Scalar {
@@ -593,7 +650,7 @@ class PackedStepStats implements StepStatsTensors {
   /** Every tensor these stats own (the lazily made scalars included). */
   tensors(): tf.Tensor[] {
     const t = this.transformed;
-    const ts: (tf.Tensor | null | undefined)[] = [this.packed, t?.clippedNorm, t?.clipped, this.gn, this.cn, this.cl, this.nf, this.gradNorms, this.weightNorms, this.updateRatios];
+    const ts: (tf.Tensor | null | undefined)[] = [this.packed, t?.sumOfSquares, this.gn, this.cn, this.cl, this.nf, this.gradNorms, this.weightNorms, this.updateRatios];
     return ts.filter((x): x is tf.Tensor => x != null);
   }
 
@@ -601,16 +658,25 @@ class PackedStepStats implements StepStatsTensors {
   async read(): Promise<StepStats> {
     const none = Promise.resolve(null);
     const t = this.transformed;
-    const [p, tcn, tcl] = await Promise.all([this.packed.data(), t?.clippedNorm.data() ?? none, t?.clipped.data() ?? none]);
+    const [p, tss] = await Promise.all([this.packed.data(), t?.sumOfSquares.data() ?? none]);
     const v = unpackStats(p);
-    if (tcn != null && tcl != null) {
-      v.clippedNorm = tcn[0];
-      v.clipped = tcl[0] !== 0;
+    if (tss != null) {
+      // The float32 ops of the `clippedNorm` and `clipped` getters, on the host.
+      v.clippedNorm = Math.fround(Math.sqrt(tss[0]));
+      v.clipped = v.clippedNorm < Math.fround(v.globalNorm * Math.fround(TRANSFORM_CLIPPED_FACTOR));
     }
     if (this.skipped) v.clippedNorm = 0;
     return { ...v, skipped: this.skipped, step: this.step };
   }
 }
+
+/** What the wrapper measures of a transform's gradients: their Σx² (a float32 scalar). */
+interface TransformMeasurement {
+  readonly sumOfSquares: tf.Scalar;
+}
+
+/** A transform "clipped" when its gradients' norm is below the input's norm times this. */
+const TRANSFORM_CLIPPED_FACTOR = 1 - 1e-6;
 
 /** Every tensor a {@link StepStatsTensors} owns. */
 function statsTensors(s: StepStatsTensors): tf.Tensor[] {
@@ -631,6 +697,33 @@ function nextTensorId(): number {
 /** 1-D tensor of scalars (empty for none). */
 function stackScalars(xs: tf.Scalar[]): tf.Tensor1D {
   return (xs.length === 0 ? tf.zeros([0]) : tf.stack(xs)) as tf.Tensor1D;
+}
+
+/**
+ * Keras 3's `"No gradients provided for any variable."` (`BaseOptimizer._filter_empty_gradients`),
+ * naming the variables as Keras's TensorFlow backend does (positions for a plain list).
+ */
+function noGradientsMessage(flat: FlatGrads): string {
+  const names = flat.form === 'list' ? flat.names.map(Number) : flat.names;
+  return (
+    `No gradients provided for any variable: ${formatValue(names)}. Every gradient in \`variableGradients\` is null or undefined; ` +
+    'weights, optimizer state and iterations were not changed.'
+  );
+}
+
+/**
+ * Decoupled weight decay before the inner optimizer's own step: `w ← w · decay` (one float32
+ * multiply, as the fused update does) for every float32 variable that has a gradient.
+ */
+function decayWeights(names: readonly string[], grads: readonly MaybeTensor[], decay: number): void {
+  tf.tidy(() => {
+    const d = tf.scalar(decay, 'float32');
+    for (let i = 0; i < names.length; ++i) {
+      if (grads[i] == null) continue;
+      const v = lookupVariable(names[i]);
+      if (v != null && v.dtype === 'float32') v.assign(tf.mul(v, d));
+    }
+  });
 }
 
 /** The registered variable of a gradient name (null when the gradients were not keyed by variable name). */
@@ -676,9 +769,12 @@ async function readScalarStats(s: StepStatsTensors): Promise<StepStats> {
  * - `clipvalue`: every entry is clamped to `[-clipvalue, clipvalue]`.
  * - `globalClipnorm`: all gradients are scaled together so that their global norm is at most this.
  * - `nonFinite`: `'propagate'` (default), `'error'` or `'skip'`.
+ * - `transform`: a gradient transformation (`transforms.*`) instead of the three options above.
+ * - `weightDecay`: decoupled weight decay, `w ← w·(1 − lr·weightDecay)` before each applied step
+ *   (PyTorch `AdamW`'s formula, Keras 3's `weight_decay`); combines with any of the above.
  *
- * At most one clipping option may be set; each must be a finite number > 0. Options are checked
- * here, not during training.
+ * At most one clipping option may be set; each must be a finite number > 0 (`weightDecay` >= 0).
+ * Options are checked here, not during training.
  *
  * @param optimizer Any `tf.Optimizer` (all 7 built-ins work).
  * @param options Clipping options.
@@ -691,6 +787,8 @@ async function readScalarStats(s: StepStatsTensors): Promise<StepStats> {
  * import { withClipping } from 'gradclip';
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [3] })] });
  * model.compile({ optimizer: withClipping(tf.train.adam(0.01), { clipnorm: 1 }), loss: 'meanSquaredError' });
+ * // AdaGC + AdamW (the AdaGC paper's setup; pass Adam's epsilon, tfjs defaults it to 1e-7):
+ * const adagcAdamW = withClipping(tf.train.adam(1e-3, 0.9, 0.999, 1e-8), { transform: { name: 'adaGC', args: [{}] }, weightDecay: 0.1 });
  * ```
  */
 export function withClipping(

@@ -28,6 +28,17 @@ export interface ClippingOptions extends KerasClipOptions {
    * `includeOptimizer`.
    */
   transform?: GradientTransformation<any> | TransformSpec | null;
+  /**
+   * Decoupled weight decay (Keras 3's `weight_decay`, with PyTorch `AdamW`'s formula): before the
+   * inner optimizer's update, every variable that has a gradient is multiplied by
+   * `1 − learningRate·weightDecay`, with the inner optimizer's current `learningRate` (the field all
+   * seven `tf.train` optimizers keep; Adamax's `decay` schedule does not enter it). It comes after
+   * clipping or the transform, and a skipped step (`nonFinite: 'skip'`, a step gate, a transform's
+   * skip) does not decay. A finite number >= 0; default 0 (`null` too): none. Example:
+   * `withClipping(tf.train.adam(1e-3), { transform: transforms.adaGC(), weightDecay: 0.1 })` is
+   * AdaGC + AdamW.
+   */
+  weightDecay?: number | null;
 }
 
 /** Validated, normalised options. */
@@ -40,9 +51,11 @@ export interface ResolvedClippingOptions {
   transform: GradientTransformation<any> | null;
   /** The spec the transform was built from, or null (then the wrapper cannot be saved with it). */
   transformSpec: TransformSpec | null;
+  /** Decoupled weight decay; 0 for none. */
+  weightDecay: number;
 }
 
-const KNOWN = new Set(['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform']);
+const KNOWN = new Set(['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform', 'weightDecay']);
 
 function isTransform(x: unknown): x is GradientTransformation<any> {
   return x != null && typeof x === 'object' && typeof (x as GradientTransformation).init === 'function' && typeof (x as GradientTransformation).update === 'function';
@@ -51,7 +64,8 @@ function isTransform(x: unknown): x is GradientTransformation<any> {
 /**
  * Validates clipping options with Keras's rules: at most one of `clipnorm`, `clipvalue`,
  * `globalClipnorm` (a `null`/`undefined` value counts as unset), each a finite number > 0
- * (Keras silently disables clipping for 0 or negative values; gradclip throws).
+ * (Keras silently disables clipping for 0 or negative values; gradclip throws); `weightDecay` a
+ * finite number >= 0 (it combines with any of them).
  */
 export function resolveClippingOptions(options: ClippingOptions | null | undefined, known: Set<string> = KNOWN): ResolvedClippingOptions {
   const o = options ?? {};
@@ -78,6 +92,10 @@ export function resolveClippingOptions(options: ClippingOptions | null | undefin
   }
   const nonFinite = o.nonFinite ?? 'propagate';
   checkOneOf('nonFinite', nonFinite, NON_FINITE_POLICIES);
+  const weightDecay = o.weightDecay ?? 0;
+  if (!(isFiniteNumber(weightDecay) && weightDecay >= 0)) {
+    throw new ValueError(`\`weightDecay\` must be a finite number >= 0. ${received({ weightDecay })}`);
+  }
   let transform: GradientTransformation<any> | null = null;
   let transformSpec: TransformSpec | null = null;
   if (o.transform != null) {
@@ -94,5 +112,5 @@ export function resolveClippingOptions(options: ClippingOptions | null | undefin
       throw new ValueError(`\`transform\` must be a gradient transformation ({ init, update }) or a spec ({ name, args }). ${received({ transform: o.transform })}`);
     }
   }
-  return { clipnorm, clipvalue, globalClipnorm, nonFinite, transform, transformSpec };
+  return { clipnorm, clipvalue, globalClipnorm, nonFinite, transform, transformSpec, weightDecay };
 }

@@ -7,6 +7,7 @@
  * | `tf.keras.optimizers.Adam(clipvalue=0.5)` | `adam({ clipvalue: 0.5 })` |
  * | `tf.keras.optimizers.Adam(clipnorm=1.0)` | `adam({ clipnorm: 1 })` |
  * | `tf.keras.optimizers.SGD(learning_rate=0.01, global_clipnorm=1)` | `sgd({ learningRate: 0.01, globalClipnorm: 1 })` |
+ * | `tf.keras.optimizers.AdamW(weight_decay=0.004)` | `adam({ weightDecay: 0.004 })` (decoupled, PyTorch AdamW's `p·(1 − lr·wd)`) |
  *
  * Defaults are those of the `tf.train` counterpart (not Keras's): where `tf.train` requires a
  * learning rate (`sgd`, `momentum`, `rmsprop`, `adagrad`), so does the factory.
@@ -16,7 +17,7 @@ import { ValueError, check, checkPositive, formatValue, isFiniteNumber } from '.
 import { resolveClippingOptions, type ClippingOptions } from './clipping-options.js';
 import { ClippedOptimizer } from './clipped-optimizer.js';
 
-const CLIP_KEYS = ['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform'] as const;
+const CLIP_KEYS = ['clipnorm', 'clipvalue', 'globalClipnorm', 'nonFinite', 'transform', 'weightDecay'] as const;
 
 function split<T extends object>(fn: string, options: T & ClippingOptions, ownKeys: readonly string[]): ClippingOptions {
   if (options == null || typeof options !== 'object') {

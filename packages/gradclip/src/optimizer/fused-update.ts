@@ -26,6 +26,11 @@
  * backend has seen it since (`dataSync()` returns the cpu backend's own array); otherwise the new
  * values go into a new array that replaces the old one in the variable's data entry.
  *
+ * Decoupled weight decay (`weightDecay` of the wrapper) is part of the fused pass: each updated
+ * variable is first multiplied by the float32 factor `d = 1 − lr·wd` (`w = w * d`, one float32
+ * multiply, bit-identical to the `tf.mul(w, d)` the unfused path assigns before the inner
+ * `applyGradients`), then the optimizer's step reads that decayed `w`. `d = 1` does nothing.
+ *
  * {@link setFusedUpdateEnabled}(false) turns it off for the process.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -33,6 +38,7 @@ import type { MaybeTensor } from '../core/grad-forms.js';
 import { fastPathBackend } from '../core/fast/fast-path.js';
 import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
+import { scaleInto } from '../core/fast/cpu-loops.js';
 import {
   adadeltaLoop,
   adagradLoop,
@@ -264,8 +270,10 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
  * Applies the inner optimizer's step to `grads` (aligned with `names`, as the inner
  * `applyGradients` would receive them) with the fused update, and returns true; or returns false,
  * having changed nothing, when the fused update does not apply (see the file comment).
+ * `decay`: the float32 weight-decay factor `1 − lr·wd` each updated variable is multiplied by
+ * first (1: none).
  */
-export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[]): boolean {
+export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay = 1): boolean {
   if (!enabled || !versionOk) return false;
   // tfjs's DEBUG mode and tf.profile() watch every kernel (NaN checks, logging): let them see it.
   const engine = tf.engine() as unknown as { state: { profiling: boolean } };
@@ -281,8 +289,9 @@ export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], 
   const o = inner as unknown as TfjsOptimizerFields;
   const entries = plan(kind, o, names, grads, backend, cpu);
   if (entries == null) return false;
-  if (cpu) applyCpu(kind, o, entries, backend as CpuBackend);
-  else applyWasm(kind, o, entries, backend as WasmBackend, ex as ClipWasmExports);
+  const d = f(decay);
+  if (cpu) applyCpu(kind, o, entries, backend as CpuBackend, d);
+  else applyWasm(kind, o, entries, backend as WasmBackend, ex as ClipWasmExports, d);
   o.incrementIterations();
   fusedUpdates.steps += 1;
   return true;
@@ -341,11 +350,19 @@ function rekeyEntry(backend: WasmBackend, w: tf.Variable, slots: readonly tf.Var
   for (const slot of slots) rekey(backend, slot);
 }
 
-function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports): void {
+/** Weight decay in place before the step: `w = w * decay` (float32), nothing when `decay` is 1. */
+function decayWasm(backend: WasmBackend, ex: ClipWasmExports, w: tf.Variable, decay: number): void {
+  if (decay === 1) return;
+  const p = offset(backend, w);
+  ex.scale(p, p, w.size, decay);
+}
+
+function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports, decay: number): void {
   if (kind === 'adam') {
     const k = adamConstants(o, heapOf(backend, o.accBeta1)[0], heapOf(backend, o.accBeta2)[0]);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       ex.adam(
         offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
         k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.oneMinusAccBeta1, k.oneMinusAccBeta2, k.epsilon, k.negLr,
@@ -365,6 +382,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     const k = rmspropConstants(o);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       const [s, a, mg] = slots;
       ex.rmsprop(
         offset(backend, w), offset(backend, g), offset(backend, s), offset(backend, a), mg == null ? 0 : offset(backend, mg), w.size,
@@ -378,6 +396,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     const k = adadeltaConstants(o);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       ex.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.rho, k.oneMinusRho, k.epsilon, k.negLr);
       rekeyEntry(backend, w, slots);
     }
@@ -387,6 +406,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     const k = adamaxConstants(o, heapOf(backend, o.iteration)[0], heapOf(backend, o.accBeta1)[0]);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       ex.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
       rekeyEntry(backend, w, slots);
     }
@@ -403,6 +423,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     const nlr = f(-o.learningRate);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       ex.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
       rekeyEntry(backend, w, slots);
     }
@@ -412,6 +433,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
   if (kind === 'sgd') {
     for (const { w, g } of entries) {
       if (w.size === 0) continue;
+      decayWasm(backend, ex, w, decay);
       ex.sgd(offset(backend, w), offset(backend, g), w.size, c);
       rekey(backend, w);
     }
@@ -421,6 +443,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
   const nesterov = o.useNesterov ? 1 : 0;
   for (const { w, g, slots } of entries) {
     if (w.size === 0) continue;
+    decayWasm(backend, ex, w, decay);
     ex.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
     rekeyEntry(backend, w, slots);
   }
@@ -436,21 +459,28 @@ function valuesOf(backend: CpuBackend, t: tf.Tensor): Float32Array {
  * Runs `compute(ins, outs)` for the variables `vs`: each output is the variable's own array when
  * the update may overwrite it in place, else a new array swapped in afterwards.
  */
-function update(backend: CpuBackend, vs: tf.Variable[], compute: (ins: Float32Array[], outs: Float32Array[]) => void): void {
+function update(backend: CpuBackend, vs: tf.Variable[], compute: (ins: Float32Array[], outs: Float32Array[]) => void, decay = 1): void {
   const ins = vs.map((v) => valuesOf(backend, v));
   const outs = vs.map((v, i) => cpuUpdatableValues(backend, v.dataId) ?? new Float32Array(ins[i].length));
+  const own = ins.slice();
+  // Weight decay of the variable (always vs[0]) into its output first; the step then reads it
+  // there (every loop reads an element before writing it, so in and out may be the same array).
+  if (decay !== 1) {
+    scaleInto(ins[0], decay, outs[0]);
+    ins[0] = outs[0];
+  }
   compute(ins, outs);
   vs.forEach((v, i) => {
-    if (outs[i] !== ins[i]) cpuSwapInValues(backend, v.dataId, outs[i]);
+    if (outs[i] !== own[i]) cpuSwapInValues(backend, v.dataId, outs[i]);
   });
 }
 
-function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: CpuBackend): void {
+function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: CpuBackend, decay: number): void {
   if (kind === 'adam') {
     const k = adamConstants(o, valuesOf(backend, o.accBeta1)[0], valuesOf(backend, o.accBeta2)[0]);
     for (const { w, g, slots } of entries) {
       const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0], slots[1]], ([wi, mi, vi], [wo, mo, vo]) => adamLoop(wi, wo, gv, mi, mo, vi, vo, k));
+      update(backend, [w, slots[0], slots[1]], ([wi, mi, vi], [wo, mo, vo]) => adamLoop(wi, wo, gv, mi, mo, vi, vo, k), decay);
     }
     update(backend, [o.accBeta1, o.accBeta2], ([a1, a2], [o1, o2]) => {
       o1[0] = f(a1[0] * k.beta1);
@@ -464,6 +494,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
       const gv = valuesOf(backend, g);
       update(backend, [w, ...slots], ([wi, si, ai, mgi], [wo, so, ao, mgo]) =>
         rmspropLoop(wi, wo, gv, si, so, ai, ao, mgi ?? null, mgo ?? null, k),
+        decay,
       );
     }
     return;
@@ -474,6 +505,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
       const gv = valuesOf(backend, g);
       update(backend, [w, slots[0], slots[1]], ([wi, agi, aui], [wo, ago, auo]) =>
         adadeltaLoop(wi, wo, gv, agi, ago, aui, auo, k.rho, k.oneMinusRho, k.epsilon, k.negLr),
+        decay,
       );
     }
     return;
@@ -484,6 +516,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
       const gv = valuesOf(backend, g);
       update(backend, [w, slots[0], slots[1]], ([wi, mi, ui], [wo, mo, uo]) =>
         adamaxLoop(wi, wo, gv, mi, mo, ui, uo, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k),
+        decay,
       );
     }
     update(backend, [o.iteration, o.accBeta1], ([it, a1], [ito, a1o]) => {
@@ -497,7 +530,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
     const nlr = f(-o.learningRate);
     for (const { w, g, slots } of entries) {
       const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0]], ([wi, ci], [wo, co]) => adagradLoop(wi, wo, gv, ci, co, eps, nlr));
+      update(backend, [w, slots[0]], ([wi, ci], [wo, co]) => adagradLoop(wi, wo, gv, ci, co, eps, nlr), decay);
     }
     return;
   }
@@ -505,13 +538,13 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
   if (kind === 'sgd') {
     for (const { w, g } of entries) {
       const gv = valuesOf(backend, g);
-      update(backend, [w], ([wi], [wo]) => sgdLoop(wi, wo, gv, c));
+      update(backend, [w], ([wi], [wo]) => sgdLoop(wi, wo, gv, c), decay);
     }
     return;
   }
   const m = valuesOf(backend, o.m)[0];
   for (const { w, g, slots } of entries) {
     const gv = valuesOf(backend, g);
-    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.useNesterov));
+    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.useNesterov), decay);
   }
 }

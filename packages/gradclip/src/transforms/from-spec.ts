@@ -11,6 +11,7 @@ import { clipByBlockRms } from './clip-by-block-rms.js';
 import { adaptiveGradClip } from './adaptive-grad-clip.js';
 import { autoClip } from './auto-clip.js';
 import { zClip } from './z-clip.js';
+import { adaGC } from './ada-gc.js';
 import { zeroNans } from './zero-nans.js';
 import { applyIfFinite } from './apply-if-finite.js';
 import { skipOnSpike } from './skip-on-spike.js';
@@ -33,6 +34,7 @@ const FACTORIES = {
   adaptiveGradClip: (a: unknown[]) => adaptiveGradClip(a[0] as number, (a[1] ?? {}) as never),
   autoClip: (a: unknown[]) => autoClip((a[0] ?? {}) as never),
   zClip: (a: unknown[]) => zClip((a[0] ?? {}) as never),
+  adaGC: (a: unknown[]) => adaGC((a[0] ?? {}) as never),
   zeroNans: () => zeroNans(),
   applyIfFinite: (a: unknown[]) => applyIfFinite(fromSpec(a[0] as TransformSpec), (a[1] ?? {}) as never),
   skipOnSpike: (a: unknown[]) => skipOnSpike((a[0] ?? {}) as never),

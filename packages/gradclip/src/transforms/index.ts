@@ -14,6 +14,7 @@ export { adaptiveGradClip, type AdaptiveGradClipOptions, type AdaptiveGradClipSt
 export { percentile } from './percentile.js';
 export { autoClip, type AutoClipOptions, type AutoClipState } from './auto-clip.js';
 export { zClip, type ZClipOptions, type ZClipState } from './z-clip.js';
+export { adaGC, type AdaGCOptions, type AdaGCState } from './ada-gc.js';
 export { zeroNans, type ZeroNansState } from './zero-nans.js';
 export { applyIfFinite, type ApplyIfFiniteOptions, type ApplyIfFiniteState } from './apply-if-finite.js';
 export { skipOnSpike, type SkipOnSpikeOptions, type SkipOnSpikeState } from './skip-on-spike.js';

@@ -176,6 +176,12 @@ function asFloat32(xs: readonly tf.Tensor[]): tf.Tensor[] {
   return xs.map((x) => (x.dtype === 'float32' ? x : x.toFloat()));
 }
 
+/** True when every tensor is float32 (then a kernel can run on them without casts, hence without a tidy scope). */
+function allFloat32(xs: readonly tf.Tensor[]): boolean {
+  for (const x of xs) if (x.dtype !== 'float32') return false;
+  return true;
+}
+
 function run(kernel: string, inputs: tf.Tensor[], attrs: tf.NamedAttrMap = {}): tf.Tensor | tf.Tensor[] {
   return tf.engine().runKernel(kernel, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];
 }
@@ -191,6 +197,8 @@ function asList(out: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
 export function fusedSumOfSquares(xs: readonly tf.Tensor[]): tf.Scalar | null {
   if (fastPathBackend() == null) return null;
   if (xs.length === 0) return tf.scalar(0);
+  // No scope when nothing is cast: the kernel makes only its output (this runs every training step).
+  if (allFloat32(xs)) return run(SUM_OF_SQUARES_KERNEL, xs as tf.Tensor[]) as tf.Scalar;
   return tf.tidy(() => run(SUM_OF_SQUARES_KERNEL, asFloat32(xs)) as tf.Scalar);
 }
 
@@ -201,6 +209,7 @@ export function fusedSumOfSquares(xs: readonly tf.Tensor[]): tf.Scalar | null {
 export function fusedSumsOfSquares(xs: readonly tf.Tensor[]): tf.Tensor1D | null {
   if (fastPathBackend() == null) return null;
   if (xs.length === 0) return tf.tensor1d([], 'float32');
+  if (allFloat32(xs)) return run(SUMS_OF_SQUARES_KERNEL, xs as tf.Tensor[]) as tf.Tensor1D;
   return tf.tidy(() => run(SUMS_OF_SQUARES_KERNEL, asFloat32(xs)) as tf.Tensor1D);
 }
 
@@ -214,6 +223,18 @@ export function fusedScale(xs: readonly tf.Tensor[], scale: tf.Scalar | tf.Tenso
   if (scale.rank !== 0 && !(scale.rank === 1 && scale.size === xs.length)) return null;
   if (xs.length === 0) return [];
   return tf.tidy(() => asList(run(SCALE_KERNEL, [...asFloat32(xs), scale.dtype === 'float32' ? scale : scale.toFloat()])));
+}
+
+/**
+ * `x_i * scales[i]` for each of `xs` (new float32 tensors; each scale rounded to float32, as a
+ * float32 scale tensor would hold it), or null when the fast path does not apply. The scales come
+ * from the host as a kernel attribute: no scale tensor is made. Bit-identical to {@link fusedScale}.
+ */
+export function fusedScaleBy(xs: readonly tf.Tensor[], scales: readonly number[]): tf.Tensor[] | null {
+  if (fastPathBackend() == null || scales.length !== xs.length) return null;
+  if (xs.length === 0) return [];
+  if (allFloat32(xs)) return asList(run(SCALE_KERNEL, xs as tf.Tensor[], { scales: [...scales] }));
+  return tf.tidy(() => asList(run(SCALE_KERNEL, asFloat32(xs), { scales: [...scales] })));
 }
 
 /** `min(max(x_i, -c), c)` for each of `xs` (new float32 tensors), or null when the fast path does not apply. */

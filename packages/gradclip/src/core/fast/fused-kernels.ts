@@ -5,7 +5,7 @@
  * |---|---|---|
  * | `GradclipSumOfSquares` | float32 tensors `x_0..x_{n-1}` | float32 scalar `Σ_i Σ x_i²` |
  * | `GradclipSumsOfSquares` | float32 tensors | float32 vector `[Σ x_0², …, Σ x_{n-1}²]` |
- * | `GradclipScale` | float32 tensors, then float32 `s` (last): a scalar, or a vector with one scale per tensor | n tensors `x_i * s` (or `x_i * s_i`) |
+ * | `GradclipScale` | float32 tensors, then float32 `s` (last): a scalar, or a vector with one scale per tensor; or only the tensors, with attr `scales` (number[], one per tensor, rounded to float32) | n tensors `x_i * s` (or `x_i * s_i`) |
  * | `GradclipClampValue` | float32 tensors; attr `clipValue` | n tensors `min(max(x_i, -c), c)` |
  * | `GradclipKerasClipStats` | float32 tensors; attrs `mode`, `c` | what one Keras clipping step measures, see {@link KERAS_CLIP_STATS_KERNEL} |
  *
@@ -244,6 +244,11 @@ function elementwise(
 
 function scaleKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const all = inputList(inputs);
+  const given = (attrs as { scales?: number[] } | undefined)?.scales;
+  if (given != null) {
+    // Scales from the host: no scale tensor to make (what a per-step caller would pay for).
+    return elementwise(backend, all, Float32Array.from(given), (ex, a, b, n, p) => ex.scale(a, b, n, p), scaleInto, inPlaceFlags(attrs)).outs;
+  }
   const scale = all[all.length - 1];
   // Copied out before any output is allocated (allocation may grow the wasm heap).
   const s = Float32Array.from(
