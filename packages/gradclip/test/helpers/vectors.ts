@@ -2,24 +2,14 @@
  * Loads the anchors' reference vectors (`test/fixtures/clipping-vectors.json`, copied from the
  * project's shared reference set; see test/fixtures/README.md) at test time
  * and compares results with each vector's tolerance: |got - exp| <= atol + rtol*|exp|, NaN == NaN.
+ * The encoding and comparison live in vector-compare.ts (no Node built-ins, shared with the
+ * browser suite in test/browser); this file adds the loading from disk.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import type { Vector } from './vector-compare.js';
 
-export interface EncodedTensor {
-  dtype: string;
-  shape: number[];
-  data: unknown;
-}
-export interface Vector {
-  name: string;
-  fn: string;
-  anchor: string;
-  args: Record<string, any>;
-  expected: Record<string, any>;
-  tolerance: { rtol: number; atol: number };
-}
+export { assertClose, assertTensorClose, flatten, num, toTensor, toTensors, type EncodedTensor, type Vector } from './vector-compare.js';
 
 /** Path of the reference fixtures (in the repository), overridable with GRADCLIP_REFERENCE_DIR (e.g. to run held-back vectors). */
 export function referenceDir(): string {
@@ -30,50 +20,4 @@ export function loadVectors(file = 'clipping-vectors.json'): Vector[] {
   const path = `${referenceDir()}/${file}`;
   if (!existsSync(path)) throw new Error(`reference vectors not found at ${path} (test/fixtures is part of the repository; GRADCLIP_REFERENCE_DIR overrides it)`);
   return JSON.parse(readFileSync(path, 'utf8')).vectors as Vector[];
-}
-
-/** Decodes a JSON number that may be the strings 'NaN', 'Infinity', '-Infinity'. */
-export function num(x: unknown): number {
-  if (x === 'NaN') return NaN;
-  if (x === 'Infinity' || x === 'inf') return Infinity;
-  if (x === '-Infinity' || x === '-inf') return -Infinity;
-  if (typeof x !== 'number') throw new Error(`not a number: ${JSON.stringify(x)}`);
-  return x;
-}
-
-function flatten(data: unknown): number[] {
-  if (Array.isArray(data)) return data.flatMap(flatten);
-  return [num(data)];
-}
-
-export function toTensor(e: EncodedTensor | null): tf.Tensor | null {
-  if (e == null) return null;
-  return tf.tensor(flatten(e.data), e.shape, 'float32');
-}
-
-export function toTensors(list: (EncodedTensor | null)[]): (tf.Tensor | null)[] {
-  return list.map(toTensor);
-}
-
-/** Throws with a readable message unless `got` matches `expected` within tolerance. */
-export function assertClose(got: ArrayLike<number>, expected: number[], tol: { rtol: number; atol: number }, label: string): void {
-  if (got.length !== expected.length) throw new Error(`${label}: length ${got.length} != expected ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    const g = got[i];
-    const e = expected[i];
-    const ok = Number.isNaN(e) ? Number.isNaN(g) : g === e || Math.abs(g - e) <= tol.atol + tol.rtol * Math.abs(e);
-    if (!ok) {
-      throw new Error(`${label}[${i}]: got ${g}, expected ${e} (rtol=${tol.rtol}, atol=${tol.atol}); got=[${Array.from(got)}] expected=[${expected}]`);
-    }
-  }
-}
-
-export async function assertTensorClose(got: tf.Tensor | null | undefined, exp: EncodedTensor | null, tol: { rtol: number; atol: number }, label: string): Promise<void> {
-  if (exp == null) {
-    if (got != null) throw new Error(`${label}: expected a hole (null), got a tensor`);
-    return;
-  }
-  if (got == null) throw new Error(`${label}: expected a tensor, got ${got}`);
-  if (JSON.stringify(got.shape) !== JSON.stringify(exp.shape)) throw new Error(`${label}: shape ${got.shape} != ${exp.shape}`);
-  assertClose(await got.data(), flatten(exp.data), tol, label);
 }
