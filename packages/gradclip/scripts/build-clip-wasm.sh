@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates src/core/fast/clip-kernels-wasm.ts (the embedded bytes) from clip-kernels.wat.
+# Regenerates src/core/fast/clip-kernels-wasm.ts (the embedded bytes) from clip-kernels.wat: the
+# module as written (it imports a plain memory: tfjs-backend-wasm without threads) and a variant
+# whose memory import is declared `shared` (tfjs-backend-wasm's threaded build, used on
+# cross-origin-isolated pages), made by rewriting that one import line.
 # Needs wabt's wat2wasm (Debian: `apt-get install wabt`); the runtime never does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,8 +10,16 @@ src=src/core/fast/clip-kernels.wat
 out=src/core/fast/clip-kernels-wasm.ts
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+plain_import='(import "env" "memory" (memory 1))'
+shared_import='(import "env" "memory" (memory 1 65536 shared))'
+grep -qF "$plain_import" "$src" || { echo "$src: the memory import line changed; update this script" >&2; exit 1; }
+sed '/(import "env" "memory"/s/(memory 1)/(memory 1 65536 shared)/' "$src" > "$tmp/shared.wat"
+grep -qF "$shared_import" "$tmp/shared.wat" || { echo "could not make the shared-memory variant" >&2; exit 1; }
+# Older wabt needs --enable-simd / --enable-threads; newer has SIMD on and rejects the flag.
 wat2wasm --enable-simd "$src" -o "$tmp/k.wasm" 2>/dev/null || wat2wasm "$src" -o "$tmp/k.wasm"
+wat2wasm --enable-simd --enable-threads "$tmp/shared.wat" -o "$tmp/ks.wasm" 2>/dev/null || wat2wasm --enable-threads "$tmp/shared.wat" -o "$tmp/ks.wasm"
 b64=$(base64 -w0 "$tmp/k.wasm")
+b64s=$(base64 -w0 "$tmp/ks.wasm")
 sha=$(sha256sum "$src" | cut -c1-16)
 cat > "$out" <<TS
 /**
@@ -19,7 +30,11 @@ cat > "$out" <<TS
 export const CLIP_KERNELS_WASM_BASE64 =
   '${b64}';
 
+/** The same module with its memory import declared \`shared\` (threaded tfjs-backend-wasm). */
+export const CLIP_KERNELS_SHARED_WASM_BASE64 =
+  '${b64s}';
+
 /** sha256 prefix of the .wat source these bytes were built from. */
 export const CLIP_KERNELS_WAT_SHA256_PREFIX = '${sha}';
 TS
-echo "wrote $out ($(stat -c %s "$tmp/k.wasm") bytes of wasm)"
+echo "wrote $out ($(stat -c %s "$tmp/k.wasm") + $(stat -c %s "$tmp/ks.wasm") bytes of wasm)"

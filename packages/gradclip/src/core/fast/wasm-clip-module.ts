@@ -1,8 +1,10 @@
 /**
  * The SIMD clipping module for the tfjs `wasm` backend, instantiated on the backend's own
- * `WebAssembly.Memory` so that it reads and writes tensors where they live (no copies).
+ * `WebAssembly.Memory` so that it reads and writes tensors where they live (no copies). The
+ * threaded build of tfjs-backend-wasm (on cross-origin-isolated pages) has a shared memory, which a
+ * module can import only if it declares the import `shared`: that variant is compiled for it.
  */
-import { CLIP_KERNELS_WASM_BASE64 } from './clip-kernels-wasm.js';
+import { CLIP_KERNELS_SHARED_WASM_BASE64, CLIP_KERNELS_WASM_BASE64 } from './clip-kernels-wasm.js';
 
 /** The functions exported by clip-kernels.wat. Pointers are byte offsets, counts are elements. */
 export interface ClipWasmExports {
@@ -42,7 +44,8 @@ interface EmscriptenModuleLike {
   wasmMemory?: unknown;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The compiled module for plain memories and for shared ones (undefined: not tried yet; null: failed). */
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 const instances = new WeakMap<WebAssembly.Memory, ClipWasmExports>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -52,15 +55,20 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function compile(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+/** True when `memory` is a shared memory (its buffer is a SharedArrayBuffer). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+function compile(kind: 'plain' | 'shared'): WebAssembly.Module | null {
+  if (compiled[kind] === undefined) {
     try {
-      compiled = new WebAssembly.Module(decodeBase64(CLIP_KERNELS_WASM_BASE64));
+      compiled[kind] = new WebAssembly.Module(decodeBase64(kind === 'shared' ? CLIP_KERNELS_SHARED_WASM_BASE64 : CLIP_KERNELS_WASM_BASE64));
     } catch {
-      compiled = null; // e.g. an engine without SIMD128: the composition is used instead
+      compiled[kind] = null; // e.g. an engine without SIMD128 or threads: the composition is used instead
     }
   }
-  return compiled;
+  return compiled[kind] ?? null;
 }
 
 
@@ -78,7 +86,7 @@ export function wasmBackendMemory(module: unknown): WebAssembly.Memory | null {
 export function clipWasmFor(memory: WebAssembly.Memory): ClipWasmExports | null {
   const cached = instances.get(memory);
   if (cached != null) return cached;
-  const mod = compile();
+  const mod = compile(isSharedMemory(memory) ? 'shared' : 'plain');
   if (mod == null) return null;
   try {
     const inst = new WebAssembly.Instance(mod, { env: { memory } });
