@@ -6,11 +6,11 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIP_KERNELS_WASM_BASE64, CLIP_KERNELS_WAT_SHA256_PREFIX } from './clip-kernels-wasm.js';
+import { CLIP_KERNELS_SHARED_WASM_BASE64, CLIP_KERNELS_WASM_BASE64, CLIP_KERNELS_WAT_SHA256_PREFIX } from './clip-kernels-wasm.js';
 
 const watPath = fileURLToPath(new URL('./clip-kernels.wat', import.meta.url));
 const hasWat2wasm = spawnSync('wat2wasm', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -21,20 +21,29 @@ it('the .wat source hashes to the prefix recorded with the embedded module', () 
   assert.equal(sha.slice(0, 16), CLIP_KERNELS_WAT_SHA256_PREFIX, 'clip-kernels.wat changed: run scripts/build-clip-wasm.sh');
 });
 
-it('wat2wasm rebuilds exactly the embedded bytes', { skip: hasWat2wasm ? false : 'wat2wasm not installed (Debian: apt-get install wabt)' }, () => {
+/** wat2wasm `src` into `out`, as scripts/build-clip-wasm.sh does (older wabt needs the feature flags, newer rejects --enable-simd). */
+function wat2wasm(src: string, out: string, threads: boolean): void {
+  const extra = threads ? ['--enable-threads'] : [];
+  try {
+    execFileSync('wat2wasm', ['--enable-simd', ...extra, src, '-o', out], { stdio: 'pipe' });
+  } catch {
+    execFileSync('wat2wasm', [...extra, src, '-o', out], { stdio: 'pipe' });
+  }
+}
+
+it('wat2wasm rebuilds exactly the embedded bytes, both variants', { skip: hasWat2wasm ? false : 'wat2wasm not installed (Debian: apt-get install wabt)' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradclip-wat-'));
   try {
-    const out = join(dir, 'k.wasm');
-    // As scripts/build-clip-wasm.sh: older wabt needs --enable-simd, newer has SIMD on and rejects the flag.
-    try {
-      execFileSync('wat2wasm', ['--enable-simd', watPath, '-o', out], { stdio: 'pipe' });
-    } catch {
-      execFileSync('wat2wasm', [watPath, '-o', out], { stdio: 'pipe' });
-    }
-    const rebuilt = readFileSync(out);
-    const embedded = Buffer.from(CLIP_KERNELS_WASM_BASE64, 'base64');
-    assert.equal(rebuilt.length, embedded.length, 'same size');
-    assert.ok(rebuilt.equals(embedded), 'same bytes');
+    const plain = join(dir, 'k.wasm');
+    wat2wasm(watPath, plain, false);
+    assert.ok(readFileSync(plain).equals(Buffer.from(CLIP_KERNELS_WASM_BASE64, 'base64')), 'plain-memory module: same bytes');
+    const wat = readFileSync(watPath, 'utf8');
+    const sharedWat = wat.replace('(import "env" "memory" (memory 1))', '(import "env" "memory" (memory 1 65536 shared))');
+    assert.notEqual(sharedWat, wat, 'the memory import line is where the build script expects it');
+    writeFileSync(join(dir, 'shared.wat'), sharedWat);
+    const shared = join(dir, 'ks.wasm');
+    wat2wasm(join(dir, 'shared.wat'), shared, true);
+    assert.ok(readFileSync(shared).equals(Buffer.from(CLIP_KERNELS_SHARED_WASM_BASE64, 'base64')), 'shared-memory module: same bytes');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
