@@ -12,6 +12,7 @@ import { nonFiniteChecks } from './nonfinite-checks.js';
 import { PAGE_GLOBAL, type PageApi, type PageConfig, type PageSummary } from './protocol.js';
 import { saveChecks } from './save-checks.js';
 import { vectorChecks } from './vector-checks.js';
+import { wasmParityChecks } from './wasm-parity-checks.js';
 
 type Tol = { rtol: number; atol: number };
 
@@ -166,6 +167,7 @@ async function run(config: PageConfig): Promise<PageSummary> {
   const fitTol = config.float16 ? F16_FIT_TOL : F32_FIT_TOL;
   try {
     await fastPathChecks(c, config.backend);
+    await wasmParityChecks(c, config.backend);
     await nonFiniteChecks(c, config.float16 ? { rtol: F16_VECTOR_TOL.rtol } : null, widen);
     await vectorChecks(c, config.vectors, widen);
     await fitChecks(c, config.backend, fitTol);
