@@ -78,6 +78,7 @@ export {
   type RecordStepResult,
   type UpdateFreq,
 } from './monitoring/index.js';
+export { gradientLogs, GradientLogs, GRADIENT_LOG_KEYS, type GradientLogsOptions } from './monitoring/gradient-logs.js';
 
 export {
   registerWasmTrainingFixes,
