@@ -24,10 +24,11 @@ export type {
   StepSeries,
   NonFiniteEvent,
   RunResult,
+  OptimizerClipping,
   StudyResult,
   RunProgress,
 } from './experiments/types.js';
-export { BACKEND_NAMES, OPTIMIZER_NAMES, MODEL_NAMES, MOMENTUM_OPTIMIZERS } from './experiments/types.js';
+export { BACKEND_NAMES, OPTIMIZER_NAMES, MODEL_NAMES, MOMENTUM_OPTIMIZERS, RESET_OPTIMIZERS, SPAM_WINDOW_OPTIMIZERS } from './experiments/types.js';
 export { parseClip, formatClip } from './experiments/clip-setting.js';
 export { resolveSpec } from './experiments/validate-spec.js';
-export { studySpecs, STUDY_NAMES, type StudyName, type StudyOptions } from './experiments/studies.js';
+export { studySpecs, spamScaled, STUDY_NAMES, type StudyName, type StudyOptions } from './experiments/studies.js';

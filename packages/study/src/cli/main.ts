@@ -16,6 +16,8 @@ import {
   BACKEND_NAMES,
   MOMENTUM_OPTIMIZERS,
   OPTIMIZER_NAMES,
+  RESET_OPTIMIZERS,
+  SPAM_WINDOW_OPTIMIZERS,
   type BackendName,
   type DataSpec,
   type ExperimentSpec,
@@ -248,6 +250,9 @@ interface RunOptions extends CommonOptions {
   optimizer?: OptimizerName;
   lr?: string;
   momentum?: string;
+  resetInterval?: string;
+  warmupSteps?: string;
+  gradAccuSteps?: string;
   batchSize?: string;
   standardize?: boolean;
   name?: string;
@@ -312,10 +317,27 @@ function runSpec(o: RunOptions): ExperimentSpec {
     }
     spec.optimizer = { ...spec.optimizer, momentum: mom };
   }
+  // SPAM / Stable-SPAM intervals: only for the optimizers that have them.
+  const intervals: [string, 'resetInterval' | 'warmupSteps' | 'gradAccuSteps', readonly OptimizerName[]][] = [
+    ['--reset-interval', 'resetInterval', RESET_OPTIMIZERS],
+    ['--warmup-steps', 'warmupSteps', SPAM_WINDOW_OPTIMIZERS],
+    ['--grad-accu-steps', 'gradAccuSteps', SPAM_WINDOW_OPTIMIZERS],
+  ];
+  for (const [flag, key, owners] of intervals) {
+    const text = o[key];
+    if (text === undefined) continue;
+    const opt = spec.optimizer.name;
+    if (!owners.includes(opt)) {
+      throw new UsageError(`${flag} applies to --optimizer ${owners.join(' and ')} only. Received: ${flag}=${text}, optimizer=${opt}`);
+    }
+    const min = key === 'resetInterval' && opt === 'spam' ? 1 : 0;
+    spec.optimizer = { ...spec.optimizer, [key]: int(flag, text, min) };
+  }
   if (epochsFlag !== undefined) spec.epochs = epochsFlag;
   if (batchFlag !== undefined) spec.batchSize = batchFlag;
   const clipSlug = o.clip.trim() === '' ? 'none' : o.clip.trim().replace('=', '-');
-  const name = o.name ?? `${d}${o.standardize ? '-standardized' : ''}-${spec.optimizer.name}-${clipSlug}`;
+  const dt = spec.optimizer.resetInterval !== undefined ? `-dt${spec.optimizer.resetInterval}` : '';
+  const name = o.name ?? `${d}${o.standardize ? '-standardized' : ''}-${spec.optimizer.name}${dt}-${clipSlug}`;
   if (!/^[A-Za-z0-9._=-]+$/.test(name)) throw new UsageError(`--name must use only letters, digits and . _ = -. Received: --name=${name}`);
   return { ...spec, name, clip, seed, backend: o.backend };
 }
@@ -387,15 +409,19 @@ export function buildProgram(): Command {
       .option(
         '--clip <setting>',
         'none | value=V | norm=N (Keras clipnorm, per tensor) | global-norm=N (PyTorch clip_grad_norm_) | ' +
-          'agc=L (adaptive gradient clipping, final layer excluded) | autoclip[=P] (percentile, default 10) | zclip[=Z] (z threshold, default 2.5)',
+          'agc=L (adaptive gradient clipping, final layer excluded) | autoclip[=P] (percentile, default 10) | zclip[=Z] (z threshold, default 2.5) | ' +
+          'adagc[=R] (AdaGC, relative clip ratio, default 1.04)',
         'none',
       )
       .addOption(new Option('--optimizer <name>', 'optimizer (default: the study set\'s)').choices(OPTIMIZER_NAMES))
       .option('--lr <rate>', 'learning rate')
       .option('--momentum <m>', 'momentum (optimizer momentum)')
+      .option('--reset-interval <n>', 'momentum reset interval of spam (default 500) and stable-spam (default 1000; 0 = none)')
+      .option('--warmup-steps <n>', "spam: steps of the update's warm-up after each reset (default 150)")
+      .option('--grad-accu-steps <n>', 'spam: steps without spike clipping at the start and after each reset (default 20)')
       .option('--batch-size <n>', 'batch size')
       .option('--standardize', 'standardize X and y (regression datasets)')
-      .option('--name <slug>', 'configuration name (default: <dataset>-<optimizer>-<clip>)'),
+      .option('--name <slug>', 'configuration name (default: <dataset>-<optimizer>[-dt<reset interval>]-<clip>)'),
   ).action((o: RunOptions) => runCommand(o));
 
   program

@@ -1,7 +1,7 @@
 /** Building the network, loss and optimizer of a spec (internal to the runner). */
 import type * as tf from '@tensorflow/tfjs';
 import { addingLstm, addingRnn, cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLogits } from '../models/index.js';
-import { adadelta, adagrad, adam, adamax, momentum, rmsprop, sgd } from 'gradclip';
+import { adadelta, adagrad, adam, adamax, momentum, rmsprop, sgd, SPAM, StableSPAM, withClipping } from 'gradclip';
 import type { ClippedOptimizer } from 'gradclip';
 import type { ExperimentSpec } from './types.js';
 
@@ -28,9 +28,14 @@ export function buildModel(spec: ExperimentSpec, exampleShape: number[]): { mode
   }
 }
 
-/** The optimizer of a spec, wrapped by {@link ClippedOptimizer} (always, so that every run records gradient norms). */
+/**
+ * The optimizer of a spec, wrapped by {@link ClippedOptimizer} (always, so that every run records
+ * gradient norms). `spam` and `stable-spam` are gradclip's `SPAM` / `StableSPAM` with the reference
+ * code's defaults (learning rate 1e-3), `resetInterval`, `warmupSteps` and `gradAccuSteps` from the
+ * spec when set; the clip setting is applied before them, by the wrapper.
+ */
 export function buildOptimizer(spec: ExperimentSpec): ClippedOptimizer {
-  const { name, learningRate, momentum: m } = spec.optimizer;
+  const { name, learningRate, momentum: m, resetInterval, warmupSteps, gradAccuSteps } = spec.optimizer;
   const clip = { ...spec.clip };
   switch (name) {
     case 'sgd':
@@ -47,5 +52,10 @@ export function buildOptimizer(spec: ExperimentSpec): ClippedOptimizer {
       return adagrad({ learningRate: learningRate ?? 0.01, ...clip });
     case 'adadelta':
       return adadelta({ learningRate: learningRate ?? 0.001, ...clip });
+    case 'spam':
+      return withClipping(new SPAM({ learningRate: learningRate ?? 0.001, resetInterval, warmupSteps, gradAccuSteps }), clip);
+    case 'stable-spam':
+      return withClipping(new StableSPAM({ learningRate: learningRate ?? 0.001, resetInterval }), clip);
   }
 }
+

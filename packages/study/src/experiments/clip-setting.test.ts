@@ -24,7 +24,7 @@ describe('parseClip / formatClip', () => {
   it('rejects unknown forms with the accepted syntax', () => {
     assert.throws(
       () => parseClip('clipnorm=1'),
-      { message: "must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip[=P]', 'zclip[=Z]'. Received: \"clipnorm=1\"" },
+      { message: "must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip[=P]', 'zclip[=Z]', 'adagc[=R]'. Received: \"clipnorm=1\"" },
     );
     assert.throws(() => parseClip('agc=0.1=2'), /agc must be a finite number > 0 \(the clipping factor λ\). Received: agc=0.1=2/);
   });
@@ -38,8 +38,14 @@ describe('parseClip / formatClip', () => {
     assert.deepEqual(parseClip('autoclip=0'), { transform: { name: 'autoClip', args: [{ percentile: 0 }] } });
   });
 
+  it('parses adagc into the adaGC transform spec: reference defaults, or the clip ratio', () => {
+    assert.deepEqual(parseClip('adagc'), { transform: { name: 'adaGC', args: [{}] } });
+    assert.deepEqual(parseClip(' adagc=1.1 '), { transform: { name: 'adaGC', args: [{ clipRatio: 1.1 }] } });
+    assert.deepEqual(parseClip('adagc=1.04'), { transform: { name: 'adaGC', args: [{ clipRatio: 1.04 }] } });
+  });
+
   it('round-trips the adaptive forms through formatClip, and through JSON', () => {
-    for (const s of ['agc=0.01', 'agc=0.16', 'autoclip', 'autoclip=10', 'autoclip=100', 'zclip', 'zclip=2.5', 'zclip=3']) {
+    for (const s of ['agc=0.01', 'agc=0.16', 'autoclip', 'autoclip=10', 'autoclip=100', 'zclip', 'zclip=2.5', 'zclip=3', 'adagc', 'adagc=1.04', 'adagc=2']) {
       assert.equal(formatClip(parseClip(s)), s);
       assert.equal(formatClip(JSON.parse(JSON.stringify(parseClip(s)))), s);
     }
@@ -49,6 +55,8 @@ describe('parseClip / formatClip', () => {
     assert.equal(formatClip({ transform: { name: 'adaptiveGradClip', args: [0.01] } }), 'adaptiveGradClip(0.01)');
     assert.equal(formatClip({ transform: { name: 'zClip', args: [{ zThresh: 2, alpha: 0.9 }] } }), 'zClip({"zThresh":2,"alpha":0.9})');
     assert.equal(formatClip({ transform: { name: 'zeroNans' } }), 'zeroNans()');
+    assert.equal(formatClip({ transform: { name: 'adaGC', args: [{ clipRatio: 1.1, warmupSteps: 5 }] } }), 'adaGC({"clipRatio":1.1,"warmupSteps":5})');
+    assert.equal(formatClip({ transform: { name: 'adaGC', args: [{ beta: 0.9 }] } }), 'adaGC({"beta":0.9})');
   });
 
   it('names the method, the rule and the value for bad adaptive settings', () => {
@@ -62,6 +70,11 @@ describe('parseClip / formatClip', () => {
       ['autoclip=ten', 'autoclip must be a percentile in [0, 100]. Received: autoclip=ten'],
       ['zclip=0', 'zclip must be a finite number > 0 (the z-score threshold). Received: zclip=0'],
       ['zclip=Infinity', 'zclip must be a finite number > 0 (the z-score threshold). Received: zclip=Infinity'],
+      ['adagc=0', 'adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc=0'],
+      ['adagc=-1.04', 'adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc=-1.04'],
+      ['adagc=', 'adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc='],
+      ['adagc=NaN', 'adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc=NaN'],
+      ['adagc=big', 'adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc=big'],
     ];
     for (const [s, message] of cases) {
       assert.throws(() => parseClip(s), (e: Error) => e.name === 'ValueError' && e.message === message && !e.message.includes('\n'), s);

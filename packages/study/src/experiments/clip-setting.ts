@@ -1,6 +1,7 @@
 /**
  * Parsing and printing the `--clip` syntax: `none`, `value=3`, `norm=1`, `global-norm=1`, and the
- * adaptive methods as transform specs: `agc=0.01`, `autoclip=10`, `zclip` / `zclip=2.5`.
+ * adaptive methods as transform specs: `agc=0.01`, `autoclip=10`, `zclip` / `zclip=2.5`,
+ * `adagc` / `adagc=1.04`.
  * No tfjs here (the report imports {@link formatClip}): transform arguments are checked with the
  * factories' rules, and the transform itself is built by the runner.
  */
@@ -18,7 +19,7 @@ const KINDS = { value: 'clipvalue', norm: 'clipnorm', 'global-norm': 'globalClip
 export const AGC_EXCLUDE_NAMES: readonly string[] = ['head/'];
 
 /** Message when the clip string is not one of the known forms. */
-export const CLIP_SYNTAX = "one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip[=P]', 'zclip[=Z]'";
+export const CLIP_SYNTAX = "one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip[=P]', 'zclip[=Z]', 'adagc[=R]'";
 
 /** `agc=L` with the study's exclusion of the final layer. */
 function agcSpec(clipping: number): TransformSpec {
@@ -42,7 +43,10 @@ function num(text: string): number {
  * - `autoclip` / `autoclip=P` → `{ transform: { name: 'autoClip', args: [{}] } }` /
  *   `args: [{ percentile: P }]` (AutoClip, P in [0, 100], default 10);
  * - `zclip` / `zclip=Z` → `{ transform: { name: 'zClip', args: [{}] } }` / `args: [{ zThresh: Z }]`
- *   (ZClip with the reference defaults, or z-score threshold Z > 0).
+ *   (ZClip with the reference defaults, or z-score threshold Z > 0);
+ * - `adagc` / `adagc=R` → `{ transform: { name: 'adaGC', args: [{}] } }` / `args: [{ clipRatio: R }]`
+ *   (AdaGC with the reference defaults — maxNorm 1.0, clipRatio 1.04, beta 0.99, eps 1e-6,
+ *   warmupSteps 100 — or relative clip ratio λ_rel = R > 0).
  *
  * @param text - the setting.
  * @returns the {@link ClipSetting}.
@@ -60,6 +64,7 @@ export function parseClip(text: string): ClipSetting {
   if (s === 'none' || s === '') return {};
   if (s === 'zclip') return { transform: { name: 'zClip', args: [{}] } };
   if (s === 'autoclip') return { transform: { name: 'autoClip', args: [{}] } };
+  if (s === 'adagc') return { transform: { name: 'adaGC', args: [{}] } };
   if (s === 'agc') throw new ValueError('agc must be a finite number > 0 (the clipping factor λ), e.g. agc=0.01. Received: agc');
   const m = /^([a-z-]+)=(.*)$/.exec(s);
   const kind = m?.[1];
@@ -75,6 +80,9 @@ export function parseClip(text: string): ClipSetting {
     case 'zclip':
       if (!(Number.isFinite(v) && v > 0)) throw new ValueError(`zclip must be a finite number > 0 (the z-score threshold). Received: zclip=${m[2]}`);
       return { transform: { name: 'zClip', args: [{ zThresh: v }] } };
+    case 'adagc':
+      if (!(Number.isFinite(v) && v > 0)) throw new ValueError(`adagc must be a finite number > 0 (the relative clip ratio λ_rel). Received: adagc=${m[2]}`);
+      return { transform: { name: 'adaGC', args: [{ clipRatio: v }] } };
   }
   if (!(kind in KINDS)) throw new ValueError(`must be ${CLIP_SYNTAX}. Received: ${JSON.stringify(s)}`);
   const k = kind as keyof typeof KINDS;
@@ -102,8 +110,9 @@ function formatTransform(t: TransformSpec): string | null {
       names.every((n, i) => n === AGC_EXCLUDE_NAMES[i]);
     return same ? `agc=${args[0]}` : null;
   }
-  if ((t.name === 'autoClip' || t.name === 'zClip') && args.length <= 1 && isPlainObject(opts)) {
-    const [key, label] = t.name === 'autoClip' ? ['percentile', 'autoclip'] : ['zThresh', 'zclip'];
+  const labels: Record<string, [string, string]> = { autoClip: ['percentile', 'autoclip'], zClip: ['zThresh', 'zclip'], adaGC: ['clipRatio', 'adagc'] };
+  if (Object.hasOwn(labels, t.name) && args.length <= 1 && isPlainObject(opts)) {
+    const [key, label] = labels[t.name];
     const keys = Object.keys(opts);
     if (keys.length === 0) return label;
     if (keys.length === 1 && keys[0] === key && typeof opts[key] === 'number') return `${label}=${opts[key]}`;
@@ -117,7 +126,7 @@ function formatTransform(t: TransformSpec): string | null {
  *
  * @param clip - the setting.
  * @returns `'none'`, `'value=V'`, `'norm=N'`, `'global-norm=N'`, `'agc=L'`, `'autoclip[=P]'`,
- *   `'zclip[=Z]'`, or a transform's `name(args)`.
+ *   `'zclip[=Z]'`, `'adagc[=R]'`, or a transform's `name(args)`.
  * @example
  * ```ts
  * formatClip({ clipnorm: 1 }); //=> 'norm=1'

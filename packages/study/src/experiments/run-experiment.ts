@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { RandomState } from '../datasets/random-state.js';
 import { summaryFileWriter, type SummaryFileWriter } from 'gradclip/node';
-import type { ClippedOptimizer } from 'gradclip';
+import { SPAM, StableSPAM, type ClippedOptimizer } from 'gradclip';
 import { buildModel, buildOptimizer } from './build-run.js';
 import { loadHostData, toTensors, valTargetVariance } from './load-data.js';
-import type { EpochRecord, ExperimentSpec, JsonNumber, NonFiniteEvent, RunProgress, RunResult, StepSeries } from './types.js';
+import type { EpochRecord, ExperimentSpec, JsonNumber, NonFiniteEvent, OptimizerClipping, RunProgress, RunResult, StepSeries } from './types.js';
 import { useBackend } from './use-backend.js';
 import { resolveSpec } from './validate-spec.js';
 
@@ -27,8 +27,17 @@ export interface RunExperimentOptions {
 /** Steps between two reads of the recorded per-step values (and progress reports). */
 const READ_EVERY = 50;
 
-/** Keeps each step's `[loss, globalNorm, clippedNorm, clipped]` on the device; reads them in chunks. */
+/** Values recorded per step: loss, global norm, clipped norm, clipped flag, entries the optimizer clipped, optimizer reset flag. */
+const PER_STEP = 6;
+
+/**
+ * Keeps each step's `[loss, globalNorm, clippedNorm, clipped, optimizerClipped, optimizerReset]` on
+ * the device; reads them in chunks. The last two are SPAM's / Stable-SPAM's own clip count and
+ * momentum reset (0 for the other optimizers, and for a step the wrapper skipped).
+ */
 class StepRecorder extends tf.Callback {
+  private lastInnerStep = 0;
+
   constructor(
     private readonly optimizer: ClippedOptimizer,
     private readonly pending: tf.Tensor[],
@@ -40,11 +49,20 @@ class StepRecorder extends tf.Callback {
   override async onBatchEnd(_batch: number, logs?: tf.Logs): Promise<void> {
     const loss = (logs as unknown as { loss?: tf.Scalar | number } | undefined)?.loss;
     const st = this.optimizer.lastStats;
+    const inner = this.optimizer.inner;
+    const info = inner instanceof SPAM || inner instanceof StableSPAM ? inner.lastStep : null;
+    const fresh = info != null && info.step !== this.lastInnerStep;
+    if (info != null) this.lastInnerStep = info.step;
     this.pending.push(
       tf.tidy(() => {
         const l = loss instanceof tf.Tensor ? tf.reshape(loss, []) : tf.scalar(Number(loss ?? NaN));
-        if (st == null) return tf.stack([l, tf.scalar(NaN), tf.scalar(NaN), tf.scalar(0)]);
-        return tf.stack([tf.cast(l, 'float32'), st.globalNorm, st.clippedNorm, tf.cast(st.clipped, 'float32')]);
+        let clippedEntries: tf.Scalar = tf.scalar(0);
+        if (fresh && info != null) {
+          clippedEntries = 'clippedCounts' in info ? (tf.cast(tf.sum(info.clippedCounts), 'float32') as tf.Scalar) : tf.scalar(info.clippedTotal);
+        }
+        const reset = tf.scalar(fresh && info?.momentumReset === true ? 1 : 0);
+        if (st == null) return tf.stack([l, tf.scalar(NaN), tf.scalar(NaN), tf.scalar(0), clippedEntries, reset]);
+        return tf.stack([tf.cast(l, 'float32'), st.globalNorm, st.clippedNorm, tf.cast(st.clipped, 'float32'), clippedEntries, reset]);
       }),
     );
     if (this.pending.length >= READ_EVERY) await this.flush();
@@ -101,6 +119,10 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
     val = summaryFileWriter(path.join(options.logdir, s.name, 'validation'), { maxQueue: 1000 });
   }
   const steps: StepSeries = { loss: [], globalNorm: [], clippedNorm: [], clipped: [] };
+  const innerClips = optimizer.inner instanceof SPAM || optimizer.inner instanceof StableSPAM;
+  const optimizerClipped: number[] = [];
+  const trainableEntries = model.trainableWeights.reduce((a, w) => a + w.shape.reduce((x: number, y) => x * (y ?? 1), 1), 0);
+  const momentumResets: number[] = [];
   const epochs: EpochRecord[] = [];
   let firstNonFinite: NonFiniteEvent | null = null;
   let firstNonFiniteGradNorm: NonFiniteEvent | null = null;
@@ -121,10 +143,12 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
     tf.dispose(pending.splice(0));
     const v = await all.data();
     all.dispose();
-    for (let i = 0; i < v.length; i += 4) {
+    for (let i = 0; i < v.length; i += PER_STEP) {
       step += 1;
       epochSteps += 1;
-      const [l, g, c, f] = [v[i], v[i + 1], v[i + 2], v[i + 3]];
+      const [l, g, c, f, oc, reset] = [v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5]];
+      optimizerClipped.push(oc);
+      if (reset !== 0) momentumResets.push(step);
       steps.loss.push(json(l));
       steps.globalNorm.push(json(g));
       steps.clippedNorm.push(json(c));
@@ -203,6 +227,17 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
   const last = epochs[epochs.length - 1];
   const variance = valTargetVariance(host);
   const nClipped = steps.clipped.reduce((a, b) => a + b, 0);
+  let optimizerClipping: OptimizerClipping | null = null;
+  if (innerClips) {
+    const entries = trainableEntries;
+    optimizerClipping = {
+      clippedEntries: optimizerClipped,
+      entries,
+      clipRate: step > 0 ? optimizerClipped.filter((n) => n > 0).length / step : 0,
+      meanClippedFraction: step > 0 && entries > 0 ? optimizerClipped.reduce((a, b) => a + b, 0) / (step * entries) : 0,
+      momentumResets,
+    };
+  }
   return {
     name: s.name,
     group: s.group ?? null,
@@ -222,6 +257,7 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
     stepsRun: step,
     stoppedEarly,
     wallTimeMs,
+    optimizerClipping,
   };
 }
 

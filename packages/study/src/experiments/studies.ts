@@ -67,6 +67,53 @@ function runs(prefix: string, group: string, base: Base, clips: ClipSetting[], o
 }
 
 /**
+ * SPAM's reference intervals scaled to a run of `steps` steps: a momentum reset every tenth of the
+ * run (ΔT = round(steps / 10), at least 2), and SPAM's warm-up N_w and no-clipping window N_a in the
+ * reference's proportions to ΔT (150 / 500 and 20 / 500: N_w = round(0.3·ΔT), N_a = max(1,
+ * round(0.04·ΔT))). With the reference ΔT = 500 (SPAM) and 1000 (Stable-SPAM), runs of 630 (RNN)
+ * and 1000 (CNN) steps reset at most twice.
+ *
+ * @example
+ * ```ts
+ * spamScaled(630); //=> { resetInterval: 63, warmupSteps: 19, gradAccuSteps: 3 }
+ * ```
+ */
+export function spamScaled(steps: number): { resetInterval: number; warmupSteps: number; gradAccuSteps: number } {
+  const resetInterval = Math.max(2, Math.round(steps / 10));
+  return { resetInterval, warmupSteps: Math.round(0.3 * resetInterval), gradAccuSteps: Math.max(1, Math.round(0.04 * resetInterval)) };
+}
+
+/**
+ * The spike-aware optimizers' group of a task of the `adaptive` set: Adam, Adam + AdaGC, SPAM and
+ * Stable-SPAM with the reference defaults, and SPAM and Stable-SPAM with {@link spamScaled}
+ * intervals, all at learning rate 1e-3 and with the task's data, network, epochs and batch size.
+ */
+function spamRuns(prefix: string, group: string, base: Base, nTrain: number, o: StudyOptions): ExperimentSpec[] {
+  const epochs = o.epochs ?? base.epochs;
+  const scaled = spamScaled(Math.ceil(nTrain / base.batchSize) * epochs);
+  const dt = `dt${scaled.resetInterval}`;
+  const lr = 0.001;
+  const rows: [string, OptimizerSpec, ClipSetting][] = [
+    ['adam-none', { name: 'adam', learningRate: lr }, {}],
+    ['adam-adagc', { name: 'adam', learningRate: lr }, parseClip('adagc')],
+    ['spam-none', { name: 'spam', learningRate: lr }, {}],
+    [`spam-${dt}-none`, { name: 'spam', learningRate: lr, ...scaled }, {}],
+    ['stable-spam-none', { name: 'stable-spam', learningRate: lr }, {}],
+    [`stable-spam-${dt}-none`, { name: 'stable-spam', learningRate: lr, resetInterval: scaled.resetInterval }, {}],
+  ];
+  return rows.map(([name, optimizer, clip]) => ({
+    name: `${prefix}-${name}`,
+    group,
+    ...base,
+    optimizer,
+    epochs,
+    clip,
+    seed: o.seed ?? 65,
+    backend: o.backend ?? 'wasm',
+  }));
+}
+
+/**
  * The runs of one study set, with the article's settings:
  *
  * - `regression`: the article's MLP, Adam (lr 0.001), 30 epochs, batch 32, no clipping vs
@@ -89,10 +136,13 @@ function runs(prefix: string, group: string, base: Base, clips: ClipSetting[], o
  *   Without clipping the SimpleRNN's gradient norm explodes (≈1e18) and its loss goes NaN within
  *   the first epoch; the LSTM's does not.
  * - `adaptive`: no clipping vs a fixed global norm vs the adaptive methods — AGC (`agc=0.01`,
- *   final layer excluded), AutoClip (`autoclip=10`) and ZClip (`zclip`, the reference defaults) —
- *   on the `rnn` set's SimpleRNN (exploding setting: SGD lr 0.1, 10 epochs; fixed
- *   `globalClipnorm: 1`) and on the `cnn` set's CNN (SGD lr 0.001 momentum 0.9, batch 4, 2 epochs;
- *   fixed `globalClipnorm: 2`), with the same data as those sets.
+ *   final layer excluded), AutoClip (`autoclip=10`), ZClip (`zclip`) and AdaGC (`adagc`), the
+ *   last two with the reference defaults — on the `rnn` set's SimpleRNN (exploding setting: SGD lr
+ *   0.1, 10 epochs; fixed `globalClipnorm: 1`) and on the `cnn` set's CNN (SGD lr 0.001 momentum
+ *   0.9, batch 4, 2 epochs; fixed `globalClipnorm: 2`), with the same data as those sets; then, per
+ *   task, a group of Adam-family optimizers at lr 0.001: Adam, Adam + AdaGC, SPAM and Stable-SPAM
+ *   (reference defaults), and SPAM and Stable-SPAM with the reset interval scaled to the run
+ *   ({@link spamScaled}; named `…-dt<ΔT>-…`).
  *
  * @param name - the set.
  * @param options - `quick`, `epochs`, `seed` (default 65), `backend` (default wasm), `dataDir`.
@@ -170,21 +220,24 @@ export function studySpecs(name: StudyName, options: StudyOptions = {}): Experim
       //   (https://arxiv.org/abs/2007.14469).
       // - ZClip: the reference class's defaults (Kumar et al. 2025, https://arxiv.org/abs/2504.02507):
       //   alpha 0.97, zThresh 2.5, warmup 25 steps, and its fixed ceiling maxGradNorm 1.0.
+      // - AdaGC: the official code's defaults (Wang et al. 2025, https://arxiv.org/abs/2502.11034):
+      //   maxNorm 1.0, clipRatio 1.04, beta 0.99, eps 1e-6, 100 warm-up steps.
       // - The fixed global norm is the one of the `rnn` (1) and `cnn` (2) sets.
-      const adaptive = ['agc=0.01', 'autoclip=10', 'zclip'].map(parseClip);
+      // SPAM and Stable-SPAM are Adam variants, so they get their own group per task with plain Adam
+      // (and Adam + AdaGC, the AdaGC paper's pairing) at the same learning rate, 1e-3 (their reference
+      // default, the article's Adam rate and the CNN rows' rate), with the reference defaults, and
+      // once more with the reset interval scaled to the run (see `spamScaled`).
+      const adaptive = ['agc=0.01', 'autoclip=10', 'zclip', 'adagc'].map(parseClip);
       const T = q ? 10 : 50;
-      const rnnData: DataSpec = { kind: 'adding', nTrain: q ? 64 : 2000, nTest: q ? 32 : 500, seqLength: T };
+      const rnnData = { kind: 'adding', nTrain: q ? 64 : 2000, nTest: q ? 32 : 500, seqLength: T } as const;
+      const rnn: Base = { data: rnnData, model: 'adding-rnn', optimizer: { name: 'sgd', learningRate: 0.1 }, epochs: q ? 1 : 10, batchSize: 32 };
       const cnn: Base = { data: cnnData(o), model: 'cifar-cnn', optimizer: { name: 'momentum', learningRate: 0.001, momentum: 0.9 }, epochs: q ? 1 : 2, batchSize: 4 };
-      const cnnGroup = `${cnnLabel(o)} · SGD momentum (adaptive clipping)`;
+      const cnnTrain = cnn.data.kind === 'cifar' ? cnn.data.nTrain : 0;
       return [
-        ...runs(
-          'adding-rnn-sgd',
-          'adding problem · SimpleRNN · SGD lr 0.1 (adaptive clipping)',
-          { data: rnnData, model: 'adding-rnn', optimizer: { name: 'sgd', learningRate: 0.1 }, epochs: q ? 1 : 10, batchSize: 32 },
-          [{}, { globalClipnorm: 1 }, ...adaptive],
-          o,
-        ),
-        ...runs('cnn-sgd', cnnGroup, cnn, [{}, { globalClipnorm: 2 }, ...adaptive], o),
+        ...runs('adding-rnn-sgd', 'adding problem · SimpleRNN · SGD lr 0.1 (adaptive clipping)', rnn, [{}, { globalClipnorm: 1 }, ...adaptive], o),
+        ...spamRuns('adding-rnn', 'adding problem · SimpleRNN · Adam family lr 0.001 (spike-aware optimizers)', rnn, rnnData.nTrain, o),
+        ...runs('cnn-sgd', `${cnnLabel(o)} · SGD momentum (adaptive clipping)`, cnn, [{}, { globalClipnorm: 2 }, ...adaptive], o),
+        ...spamRuns('cnn', `${cnnLabel(o)} · Adam family lr 0.001 (spike-aware optimizers)`, cnn, cnnTrain, o),
       ];
     }
     case 'rnn': {

@@ -10,22 +10,41 @@ export type BackendName = 'wasm' | 'cpu';
 /** Backends, in preference order. */
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu'];
 
-/** Optimizers a spec may name (the `tf.train` ones; `momentum` is PyTorch's `SGD(momentum=…)`). */
-export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamax' | 'rmsprop' | 'adagrad' | 'adadelta';
+/**
+ * Optimizers a spec may name: the `tf.train` ones (`momentum` is PyTorch's `SGD(momentum=…)`), and
+ * gradclip's `spam` (SPAM, Huang et al. 2025) and `stable-spam` (Stable-SPAM), with the reference
+ * code's defaults.
+ */
+export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamax' | 'rmsprop' | 'adagrad' | 'adadelta' | 'spam' | 'stable-spam';
 
 /** Optimizer names, in documentation order. */
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamax', 'rmsprop', 'adagrad', 'adadelta'];
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamax', 'rmsprop', 'adagrad', 'adadelta', 'spam', 'stable-spam'];
 
 /** The optimizers that take a momentum (`OptimizerSpec.momentum`); the others have none. */
 export const MOMENTUM_OPTIMIZERS: readonly OptimizerName[] = ['momentum', 'rmsprop'];
 
+/** The optimizers with a momentum reset (`OptimizerSpec.resetInterval`). */
+export const RESET_OPTIMIZERS: readonly OptimizerName[] = ['spam', 'stable-spam'];
+
+/** The optimizer with a warm-up after each reset and a no-clipping window (`OptimizerSpec.warmupSteps`, `gradAccuSteps`). */
+export const SPAM_WINDOW_OPTIMIZERS: readonly OptimizerName[] = ['spam'];
+
 /** The optimizer of a run. */
 export interface OptimizerSpec {
   name: OptimizerName;
-  /** Default: the `tf.train` default (0.001 for adam/adadelta, 0.002 adamax; 0.01 for the others). */
+  /** Default: the `tf.train` default (0.001 for adam/adadelta, 0.002 adamax; 0.01 for the others); 0.001 for spam and stable-spam (the reference code's). */
   learningRate?: number;
   /** Momentum of `momentum` (default 0.9) and `rmsprop` (default 0); the other optimizers have none, so it is an error there. */
   momentum?: number;
+  /**
+   * Momentum reset interval ΔT of `spam` (an integer >= 1, default 500) and `stable-spam` (>= 0,
+   * 0 = no reset, default 1000); an error with the other optimizers.
+   */
+  resetInterval?: number;
+  /** `spam` only: length N_w of the update's warm-up after each reset (integer >= 0, default 150). */
+  warmupSteps?: number;
+  /** `spam` only: N_a, steps without spike clipping at the start and after each reset (integer >= 0, default 20). */
+  gradAccuSteps?: number;
 }
 
 /**
@@ -218,6 +237,26 @@ export interface RunResult {
   stoppedEarly: boolean;
   /** Wall time of the run (data loading excluded), in milliseconds. */
   wallTimeMs: number;
+  /**
+   * The clipping done inside the optimizer, which `clipRate` (the wrapper's) does not see: SPAM's
+   * spike clipping and Stable-SPAM's AdaClip, and their momentum resets. Null for the other
+   * optimizers; absent in results written before 0.2.
+   */
+  optimizerClipping?: OptimizerClipping | null;
+}
+
+/** What SPAM / Stable-SPAM clipped and reset during a run (see `RunResult.optimizerClipping`). */
+export interface OptimizerClipping {
+  /** Gradient entries the optimizer clipped at each step (index i is step i + 1). */
+  clippedEntries: number[];
+  /** Trainable entries per step (the sum of the variables' sizes). */
+  entries: number;
+  /** Fraction of steps where the optimizer clipped at least one entry. */
+  clipRate: number;
+  /** Mean over the steps of the fraction of entries clipped. */
+  meanClippedFraction: number;
+  /** The 1-based steps on which m and v were reset. */
+  momentumResets: number[];
 }
 
 /** A set of runs, as the CLI writes it to `<set>-results.json`. */

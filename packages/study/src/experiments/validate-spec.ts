@@ -1,7 +1,18 @@
 /** Validation of an {@link ExperimentSpec} before anything is trained. */
 import { ValueError, check, checkInteger, checkOneOf, checkPositive, received } from 'gradclip/errors';
 import { resolveClippingOptions } from 'gradclip';
-import { BACKEND_NAMES, MODEL_NAMES, MOMENTUM_OPTIMIZERS, OPTIMIZER_NAMES, type CifarStandIn, type ExperimentSpec } from './types.js';
+import {
+  BACKEND_NAMES,
+  MODEL_NAMES,
+  MOMENTUM_OPTIMIZERS,
+  OPTIMIZER_NAMES,
+  RESET_OPTIMIZERS,
+  SPAM_WINDOW_OPTIMIZERS,
+  type CifarStandIn,
+  type ExperimentSpec,
+  type OptimizerName,
+  type OptimizerSpec,
+} from './types.js';
 
 const CIFAR_STAND_INS: readonly CifarStandIn[] = ['fashion-mnist', 'synthetic'];
 
@@ -11,6 +22,19 @@ const MODEL_FOR_DATA: Record<string, readonly string[]> = {
   cifar: ['cifar-cnn'],
   adding: ['adding-rnn', 'adding-lstm'],
 };
+
+/** `optimizer[key]`, when set, must be an integer >= min and belong to one of `owners`. */
+function checkOptimizerOnly(o: OptimizerSpec, key: 'resetInterval' | 'warmupSteps' | 'gradAccuSteps', owners: readonly OptimizerName[], min: number): void {
+  const v = o[key];
+  if (v === undefined) return;
+  if (!owners.includes(o.name)) {
+    const who = owners.length === 1 ? `the ${owners[0]} optimizer` : `the ${owners.join(' and ')} optimizers`;
+    throw new ValueError(
+      `\`optimizer.${key}\` is used only by ${who}; ${o.name} would ignore it. ` + received({ 'optimizer.name': o.name, [`optimizer.${key}`]: v }),
+    );
+  }
+  checkInteger(`optimizer.${key}`, v, min);
+}
 
 /**
  * Checks a spec and fills in its defaults (`backend: 'wasm'`, `shuffle: true`,
@@ -48,6 +72,9 @@ export function resolveSpec(spec: ExperimentSpec): Required<Omit<ExperimentSpec,
       );
     }
   }
+  checkOptimizerOnly(spec.optimizer, 'resetInterval', RESET_OPTIMIZERS, spec.optimizer.name === 'stable-spam' ? 0 : 1);
+  checkOptimizerOnly(spec.optimizer, 'warmupSteps', SPAM_WINDOW_OPTIMIZERS, 0);
+  checkOptimizerOnly(spec.optimizer, 'gradAccuSteps', SPAM_WINDOW_OPTIMIZERS, 0);
   resolveClippingOptions(spec.clip ?? {});
   checkInteger('epochs', spec.epochs, 1);
   checkInteger('batchSize', spec.batchSize, 1);

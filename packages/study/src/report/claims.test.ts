@@ -87,4 +87,27 @@ describe('summarizeAdaptive', () => {
     });
     assert.match(summarizeAdaptive(runs)[0].text, /lowest final val loss with agc=0.01 \(2.2\); .* Highest val accuracy with zclip \(24.4%\)\. Without clipping/);
   });
+
+  it('summarises a group of SPAM / Stable-SPAM runs (clipping inside the optimizer), naming each run by its optimizer', () => {
+    const F = 'adding problem · SimpleRNN · Adam family';
+    const withOpt = (r: ReturnType<typeof fakeRun>, optimizer: ReturnType<typeof fakeRun>['spec']['optimizer']) => ({ ...r, spec: { ...r.spec, optimizer } });
+    const adagc = { transform: { name: 'adaGC' as const, args: [{}] } };
+    const runs = [
+      fakeRun('adam', F, { finalVal: 3 }),
+      fakeRun('adam-adagc', F, { clip: adagc, finalVal: 2 }),
+      withOpt(fakeRun('spam', F, { finalVal: 1 }), { name: 'spam', learningRate: 0.001 }),
+      withOpt(fakeRun('spam-dt63', F, { finalVal: 4 }), { name: 'spam', learningRate: 0.001, resetInterval: 63 }),
+    ];
+    const [s] = summarizeAdaptive(runs);
+    assert.deepEqual(s.ranking.map((x) => x.clip), ['spam', 'adam + adagc', 'adam', 'spam ΔT 63']);
+    assert.equal(s.baseline?.name, 'adam', 'the baseline is the plain optimizer, not SPAM');
+    assert.equal(
+      s.text,
+      `${F}: lowest final val loss with spam (1.1); then adam + adagc 2.2, adam 3.3, spam ΔT 63 4.4. Without clipping (adam lr 0.001) the loss stayed finite for all 500 steps.`,
+    );
+    // Without any transform, a group with a SPAM or Stable-SPAM run is still summarised; one without is not.
+    const stable = withOpt(fakeRun('stable', F, { finalVal: 5 }), { name: 'stable-spam', learningRate: 0.001 });
+    assert.deepEqual(summarizeAdaptive([runs[0], stable])[0].ranking.map((x) => x.clip), ['adam', 'stable-spam']);
+    assert.deepEqual(summarizeAdaptive([runs[0], fakeRun('sgd', F, { optimizer: 'sgd', finalVal: 1 })]), []);
+  });
 });

@@ -2,6 +2,7 @@
 import type { RunResult } from '../experiments/types.js';
 import { formatClip } from '../experiments/clip-setting.js';
 import { formatNumber } from './format.js';
+import { optimizerLabel } from './result-table.js';
 
 /** How a claim fared. */
 export type Verdict = 'held' | 'did not hold' | 'held only in some regime' | 'not measured';
@@ -166,11 +167,31 @@ export function evaluateClaims(runs: readonly RunResult[]): ClaimCheck[] {
   return [c1, c2, c3];
 }
 
-/** Per group of runs that has an adaptive (transform) run: which clipping ended best. */
+/** Optimizers that clip inside themselves (a group with one of them is summarised like an adaptive-clipping group). */
+const CLIPPING_OPTIMIZERS: readonly string[] = ['spam', 'stable-spam'];
+
+/**
+ * How a run is named in a group's summary: its clip setting when every run of the group has the
+ * same optimizer, else the optimizer (with its reset interval when set) and the clip setting when
+ * there is one, e.g. `spam ΔT 63` or `adam + adagc`.
+ */
+function methodLabel(r: RunResult, group: readonly RunResult[]): string {
+  const key = (x: RunResult): string => JSON.stringify(x.spec.optimizer);
+  if (group.every((x) => key(x) === key(group[0]))) return formatClip(r.spec.clip);
+  const o = r.spec.optimizer;
+  const clip = formatClip(r.spec.clip);
+  return `${o.name}${o.resetInterval != null ? ` ΔT ${o.resetInterval}` : ''}${clip === 'none' ? '' : ` + ${clip}`}`;
+}
+
+/** Per group of runs that has an adaptive (transform) run or a SPAM / Stable-SPAM run: which ended best. */
 export interface AdaptiveSummary {
   /** The group heading (or the run's name for an ungrouped run). */
   group: string;
-  /** The runs of the group, lowest final validation loss first (a non-finite run counts as +Infinity; ties keep run order). */
+  /**
+   * The runs of the group, lowest final validation loss first (a non-finite run counts as +Infinity;
+   * ties keep run order). `clip` names the method: the clip setting, or in a group of several
+   * optimizers the optimizer and the clip setting (`adam + adagc`, `spam ΔT 63`).
+   */
   ranking: { name: string; clip: string; finalValLoss: number | null; firstNonFinite: RunResult['firstNonFinite'] }[];
   /** The unclipped run of the group, if there is one. */
   baseline: { name: string; finalValLoss: number | null; firstNonFinite: RunResult['firstNonFinite'] } | null;
@@ -180,7 +201,7 @@ export interface AdaptiveSummary {
 
 /**
  * Summarises the groups of a study that compare adaptive clipping methods (groups with at least
- * one run clipped by a transform): the method with the lowest final validation loss (a run whose
+ * one run clipped by a transform or trained with SPAM / Stable-SPAM, which clip inside): the method with the lowest final validation loss (a run whose
  * loss went non-finite counts as infinitely high), the ranking, for classification the method
  * with the highest validation accuracy, and whether the unclipped run's loss went non-finite.
  * Makes no claim about the article.
@@ -201,26 +222,27 @@ export function summarizeAdaptive(runs: readonly RunResult[]): AdaptiveSummary[]
   }
   const out: AdaptiveSummary[] = [];
   for (const [group, rs] of groups) {
-    if (!rs.some((r) => r.spec.clip.transform != null)) continue;
+    if (!rs.some((r) => r.spec.clip.transform != null || CLIPPING_OPTIMIZERS.includes(r.spec.optimizer.name))) continue;
     const ranked = rs.map((r, i) => ({ r, i, v: valLoss(r) })).sort((a, b) => (a.v === b.v ? a.i - b.i : a.v < b.v ? -1 : 1));
-    const ranking = ranked.map(({ r }) => ({ name: r.name, clip: formatClip(r.spec.clip), finalValLoss: r.finalValLoss, firstNonFinite: r.firstNonFinite }));
-    const base = rs.find((r) => !clipped(r)) ?? null;
+    const ranking = ranked.map(({ r }) => ({ name: r.name, clip: methodLabel(r, rs), finalValLoss: r.finalValLoss, firstNonFinite: r.firstNonFinite }));
+    const base = rs.find((r) => !clipped(r) && !CLIPPING_OPTIMIZERS.includes(r.spec.optimizer.name)) ?? null;
     const lossText = (x: { finalValLoss: number | null; firstNonFinite: RunResult['firstNonFinite'] }): string =>
       x.firstNonFinite ? `NaN (loss ${x.firstNonFinite.value} at step ${x.firstNonFinite.step})` : formatNumber(x.finalValLoss);
     const [best, ...rest] = ranking;
     const bestText = Number.isFinite(ranked[0].v) ? `lowest final val loss with ${best.clip} (${lossText(best)})` : 'every run went non-finite';
     const restText = rest.length ? `; then ${rest.map((x) => `${x.clip} ${lossText(x)}`).join(', ')}` : '';
+    const mixed = new Set(rs.map((r) => JSON.stringify(r.spec.optimizer))).size > 1;
     const baseText =
       base == null
         ? ''
         : base.firstNonFinite
-          ? ` Without clipping the loss went ${base.firstNonFinite.value} at step ${base.firstNonFinite.step}.`
-          : ` Without clipping the loss stayed finite for all ${base.stepsRun} steps.`;
+          ? ` Without clipping${mixed ? ` (${optimizerLabel(base)})` : ''} the loss went ${base.firstNonFinite.value} at step ${base.firstNonFinite.step}.`
+          : ` Without clipping${mixed ? ` (${optimizerLabel(base)})` : ''} the loss stayed finite for all ${base.stepsRun} steps.`;
     // Classification: the loss ranking can differ from the accuracy ranking (an underfit, unsure
     // model has a low cross-entropy next to an overfit, confident one), so name both.
     const withAcc = rs.filter((r) => r.data.task === 'classification' && r.firstNonFinite == null && r.finalValAccuracy != null);
     const topAcc = withAcc.reduce<RunResult | null>((a, r) => (a == null || (r.finalValAccuracy ?? 0) > (a.finalValAccuracy ?? 0) ? r : a), null);
-    const accText = topAcc == null ? '' : ` Highest val accuracy with ${formatClip(topAcc.spec.clip)} (${(100 * (topAcc.finalValAccuracy ?? 0)).toFixed(1)}%).`;
+    const accText = topAcc == null ? '' : ` Highest val accuracy with ${methodLabel(topAcc, rs)} (${(100 * (topAcc.finalValAccuracy ?? 0)).toFixed(1)}%).`;
     out.push({
       group,
       ranking,

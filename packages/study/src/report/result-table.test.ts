@@ -23,6 +23,15 @@ describe('result tables', () => {
     assert.match(sgd, /sgd,0.01,none,1,5,,,,/);
   });
 
+  it('names SPAM / Stable-SPAM reset intervals and the share of steps they clipped inside the optimizer', () => {
+    const [r] = fakeStudy().runs;
+    const spam = { ...r, spec: { ...r.spec, optimizer: { name: 'spam' as const, learningRate: 0.001, resetInterval: 63 } } };
+    spam.optimizerClipping = { clippedEntries: [0, 2, 0, 1], entries: 10, clipRate: 0.5, meanClippedFraction: 0.075, momentumResets: [] };
+    const row = renderMarkdownTable([spam, r]).trimEnd().split('\n');
+    assert.match(row[2], /\| spam lr 0\.001 ΔT 63 \| none \| .* \| 0\.0% \(in optimizer 50\.0%\) \|/);
+    assert.doesNotMatch(row[3], /in optimizer/, 'other optimizers: the wrapper clip rate only');
+  });
+
   it('text: groups as headings, NaN printed', () => {
     const t = renderTextTable(runs);
     assert.match(t, /^-- unscaled data · SGD lr 0.01/m);

@@ -36,11 +36,22 @@ export const RESULT_COLUMNS: ReadonlyArray<[keyof ResultRow, string]> = [
   ['backend', 'backend'],
 ];
 
-function optimizerLabel(r: RunResult): string {
+/** The optimizer, its learning rate, momentum and (SPAM / Stable-SPAM) reset interval when set, e.g. `spam lr 0.001 ΔT 63`. */
+export function optimizerLabel(r: Pick<RunResult, 'spec'>): string {
   const o = r.spec.optimizer;
   const lr = o.learningRate != null ? ` lr ${o.learningRate}` : '';
   const m = o.name === 'momentum' ? ` m ${o.momentum ?? 0.9}` : '';
-  return `${o.name}${lr}${m}`;
+  const dt = o.resetInterval != null ? ` ΔT ${o.resetInterval}` : '';
+  return `${o.name}${lr}${m}${dt}`;
+}
+
+/**
+ * The clip rate cell: the wrapper's clip rate, and for SPAM / Stable-SPAM the share of steps on
+ * which the optimizer itself clipped entries (`0% (in optimizer 12.5%)`).
+ */
+function clipRateCell(r: RunResult): string {
+  const own = r.optimizerClipping;
+  return own == null ? formatPercent(r.clipRate) : `${formatPercent(r.clipRate)} (in optimizer ${formatPercent(own.clipRate)})`;
 }
 
 /**
@@ -71,7 +82,7 @@ export function resultRows(runs: readonly RunResult[]): ResultRow[] {
             : `acc ${formatPercent(r.finalValAccuracy)}`
           : formatNumber(r.finalValNmse),
       firstNaN: nan ? `${nan.step} (${nan.value})` : '-',
-      clipRate: formatPercent(r.clipRate),
+      clipRate: clipRateCell(r),
       time: formatSeconds(r.wallTimeMs),
       backend: r.backend,
     };

@@ -75,35 +75,62 @@ describe('gradclip CLI', () => {
     assert.match(readFileSync(again, 'utf8'), /<svg/);
   });
 
-  it('study adaptive --quick: none, fixed global norm, AGC, AutoClip and ZClip on the RNN and the CNN', () => {
+  it('study adaptive --quick: none, fixed global norm, AGC, AutoClip, ZClip and AdaGC, then Adam, SPAM and Stable-SPAM, on the RNN and the CNN', () => {
     const out = path.join(dir, 'adaptive');
-    const r = gradclip('study', 'adaptive', '--quick', '--backend', 'cpu', '--out', out);
+    // wasm (the default): the CNN's 12 quick runs take seconds there, minutes on cpu.
+    const r = gradclip('study', 'adaptive', '--quick', '--out', out);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /study adaptive: 10 configurations \(quick\)/);
+    assert.match(r.stdout, /study adaptive: 24 configurations \(quick\)/);
     assert.doesNotMatch(r.stdout, /Article claims:/, 'the article claims are about the regression set only');
     assert.match(r.stdout, /Adaptive clipping \(lowest final val loss first\):/);
-    assert.match(r.stdout, /adding problem · SimpleRNN .*: (lowest final val loss with|every run went non-finite)/);
+    assert.match(r.stdout, /adding problem · SimpleRNN · SGD .*: (lowest final val loss with|every run went non-finite)/);
+    assert.match(r.stdout, /adding problem · SimpleRNN · Adam family .*: lowest final val loss with .*(spam|adam)/);
+    assert.match(r.stdout, /Without clipping \(adam lr 0\.001\) the loss/);
     const study = JSON.parse(readFileSync(path.join(out, 'adaptive-results.json'), 'utf8'));
     assert.equal(study.study, 'adaptive');
-    assert.equal(study.runs.length, 10);
+    assert.equal(study.runs.length, 24);
+    type Run = { name: string; stepsRun: number; firstNonFinite: unknown; spec: { model: string; optimizer: { name: string; resetInterval?: number }; clip: { transform?: { name: string } } }; optimizerClipping: unknown };
     for (const model of ['adding-rnn', 'cifar-cnn']) {
-      const runs = study.runs.filter((x: { spec: { model: string } }) => x.spec.model === model);
-      assert.equal(runs.length, 5, model);
+      const runs: Run[] = study.runs.filter((x: Run) => x.spec.model === model);
+      assert.equal(runs.length, 12, model);
       assert.deepEqual(
-        runs.map((x: { spec: { clip: { transform?: { name: string } } } }) => x.spec.clip.transform?.name ?? null),
-        [null, null, 'adaptiveGradClip', 'autoClip', 'zClip'],
+        runs.map((x) => x.spec.clip.transform?.name ?? null),
+        [null, null, 'adaptiveGradClip', 'autoClip', 'zClip', 'adaGC', null, 'adaGC', null, null, null, null],
       );
-      assert.ok(runs.every((x: { stepsRun: number }) => x.stepsRun > 0), `${model}: every configuration trained`);
+      assert.deepEqual(
+        runs.slice(6).map((x) => x.spec.optimizer.name),
+        ['adam', 'adam', 'spam', 'spam', 'stable-spam', 'stable-spam'],
+      );
+      assert.ok(runs.every((x) => x.stepsRun > 0), `${model}: every configuration trained`);
+      assert.ok(runs.slice(6).every((x) => x.firstNonFinite === null), `${model}: the Adam family stays finite`);
+      assert.deepEqual(runs.map((x) => x.optimizerClipping != null), [...Array(8).fill(false), true, true, true, true]);
     }
     const agc = study.runs.find((x: { name: string }) => x.name === 'cnn-sgd-agc-0.01');
     assert.deepEqual(agc.spec.clip, { transform: { name: 'adaptiveGradClip', args: [0.01, { excludeNames: ['head/'] }] } });
     const md = readFileSync(path.join(out, 'adaptive-table.md'), 'utf8');
-    for (const c of ['agc=0.01', 'autoclip=10', 'zclip', 'global-norm=2']) assert.ok(md.includes(`| ${c} |`), c);
+    for (const c of ['agc=0.01', 'autoclip=10', 'zclip', 'global-norm=2', 'adagc']) assert.ok(md.includes(`| ${c} |`), c);
+    assert.match(md, /\| adding-rnn-spam-dt2-none \| spam lr 0\.001 ΔT 2 \| none \|.*\(in optimizer [\d.]+%\)/);
     const html = readFileSync(path.join(out, 'adaptive-report.html'), 'utf8');
     assert.match(html, /Adaptive clipping: which method ended lowest/);
     assert.doesNotMatch(html, /The article&#39;s claims|The article's claims vs/);
-    assert.equal((html.match(/<svg/g) ?? []).length, 4, 'loss and norm plots for each of the two tasks');
-    assert.equal(readdirSync(path.join(out, 'logs', 'adaptive')).length, 10);
+    assert.equal((html.match(/<svg/g) ?? []).length, 8, 'loss and norm plots for each of the four groups');
+    assert.equal(readdirSync(path.join(out, 'logs', 'adaptive')).length, 24);
+  });
+
+  it('run --optimizer spam / stable-spam with --reset-interval, and --clip adagc, name and record the configuration', () => {
+    const out = path.join(dir, 'run-spam');
+    const r = gradclip('run', '--quick', '--backend', 'cpu', '--dataset', 'rnn', '--optimizer', 'spam', '--reset-interval', '1', '--warmup-steps', '1', '--grad-accu-steps', '0', '--epochs', '2', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const run = JSON.parse(readFileSync(path.join(out, 'rnn-spam-dt1-none-results.json'), 'utf8')).runs[0];
+    assert.deepEqual(run.spec.optimizer, { name: 'spam', resetInterval: 1, warmupSteps: 1, gradAccuSteps: 0 });
+    assert.equal(run.stepsRun, 4);
+    assert.deepEqual(run.optimizerClipping.momentumResets, [1, 2, 3, 4], 'ΔT 1: t % 1 == 0 on every step');
+    const s = gradclip('run', '--quick', '--backend', 'cpu', '--dataset', 'rnn', '--optimizer', 'stable-spam', '--clip', 'adagc=1.1', '--out', out);
+    assert.equal(s.status, 0, s.stderr);
+    const run2 = JSON.parse(readFileSync(path.join(out, 'rnn-stable-spam-adagc-1.1-results.json'), 'utf8')).runs[0];
+    assert.deepEqual(run2.spec.optimizer, { name: 'stable-spam' });
+    assert.deepEqual(run2.spec.clip, { transform: { name: 'adaGC', args: [{ clipRatio: 1.1 }] } });
+    assert.deepEqual(run2.optimizerClipping.momentumResets, [], 'ΔT 1000 does not fire in 2 steps');
   });
 
   it('run --clip zclip names the run after the setting and records the transform spec', () => {
@@ -223,7 +250,13 @@ describe('gradclip CLI', () => {
 
   const bad: [string[], RegExp][] = [
     [['run', '--clip', 'norm=-1'], /^error: --clip: norm must be a finite number > 0\. Received: norm=-1$/],
-    [['run', '--clip', 'foo'], /^error: --clip: must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip\[=P\]', 'zclip\[=Z\]'\. Received: "foo"$/],
+    [['run', '--clip', 'foo'], /^error: --clip: must be one of 'none', 'value=V', 'norm=N', 'global-norm=N', 'agc=L', 'autoclip\[=P\]', 'zclip\[=Z\]', 'adagc\[=R\]'\. Received: "foo"$/],
+    [['run', '--clip', 'adagc=0'], /^error: --clip: adagc must be a finite number > 0 \(the relative clip ratio λ_rel\)\. Received: adagc=0$/],
+    [['run', '--optimizer', 'adamw'], /^error: option '--optimizer <name>' argument 'adamw' is invalid\. Allowed choices are .*spam, stable-spam/],
+    [['run', '--reset-interval', '100'], /^error: --reset-interval applies to --optimizer spam and stable-spam only\. Received: --reset-interval=100, optimizer=adam$/],
+    [['run', '--optimizer', 'stable-spam', '--warmup-steps', '10'], /^error: --warmup-steps applies to --optimizer spam only\. Received: --warmup-steps=10, optimizer=stable-spam$/],
+    [['run', '--optimizer', 'spam', '--reset-interval', '0'], /^error: --reset-interval must be an integer >= 1\. Received: --reset-interval=0$/],
+    [['run', '--optimizer', 'spam', '--grad-accu-steps', 'x'], /^error: --grad-accu-steps must be an integer >= 0\. Received: --grad-accu-steps=x$/],
     [['run', '--clip', 'agc=-1'], /^error: --clip: agc must be a finite number > 0 \(the clipping factor λ\)\. Received: agc=-1$/],
     [['run', '--clip', 'autoclip=101'], /^error: --clip: autoclip must be a percentile in \[0, 100\]\. Received: autoclip=101$/],
     [['run', '--clip', 'zclip=0'], /^error: --clip: zclip must be a finite number > 0 \(the z-score threshold\)\. Received: zclip=0$/],
