@@ -86,7 +86,7 @@ export class GradientLogs {
       adopt(this);
       const opt = self.optimizerOrThrow();
       self.releaseStats?.();
-      self.releaseStats = opt.enableStats();
+      self.releaseStats = opt.enableStats({});
       self.lastStep = -1;
     };
     this.onEpochBegin = async function (this: unknown) {
