@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scalePresent } from './fast/fast-path.js';
 import { flattenGrads, type Grads, type SameForm } from './grad-forms.js';
+import { ieeeBackend, minimumKeepNaN } from './exact-ops.js';
 import { globalNorm } from './global-norm.js';
 import { checkThreshold } from './validate.js';
 
@@ -21,7 +22,10 @@ import { checkThreshold } from './validate.js';
  * - A zero norm leaves the tensors unchanged (zeros stay zero).
  *
  * NaN/Inf policy (same as TF and Keras 3): if the norm is `inf` or `NaN` — including a float32
- * overflow of Σx² — **every** output is `NaN`, so a bad step is impossible to miss.
+ * overflow of Σx² — **every** output is `NaN`, so a bad step is impossible to miss. The same on
+ * every backend: elsewhere than cpu/wasm, `1/norm` is taken as `1/clipNorm` at a zero norm (equal
+ * after the minimum, and finite where float16 has no Infinity), and the minimum keeps a NaN where
+ * some WebGL drivers' `max`/`min` drop it (the `norm - norm` term carries it anyway).
  *
  * @param tensors The tensors, in any gradient form.
  * @param clipNorm The maximum global norm, a finite number >= 0 (or a scalar tensor).
@@ -52,7 +56,8 @@ export function clipByGlobalNorm<G extends Grads>(
     const n = useNorm == null ? globalNorm(flat.list) : typeof useNorm === 'number' ? tf.scalar(useNorm) : useNorm.clone();
     const c = typeof clipNorm === 'number' ? tf.scalar(clipNorm) : clipNorm;
     // 1/n may be NaN: it goes first, since tfjs-wasm's minimum only propagates NaN from its first input.
-    const scaleForFinite = tf.mul(c, tf.minimum(tf.reciprocal(n), tf.reciprocal(c)));
+    const rn = ieeeBackend() ? tf.reciprocal(n) : tf.reciprocal(tf.where(tf.greater(n, 0), n, c));
+    const scaleForFinite = tf.mul(c, minimumKeepNaN(rn, tf.reciprocal(c)));
     const scale = tf.add(scaleForFinite, tf.sub(n, n));
     // One fused kernel for all tensors on cpu/wasm (bit-identical to tf.mul), tf.mul elsewhere.
     const out = scalePresent(flat.list, scale as tf.Scalar);

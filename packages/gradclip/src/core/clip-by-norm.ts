@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatValue } from '../errors.js';
+import { ieeeDiv, l2Norm, maximumKeepNaN } from './exact-ops.js';
+import { isFloat16Backend } from './float16.js';
 import { checkThreshold, normalizeAxes } from './validate.js';
 
 /**
@@ -22,6 +24,13 @@ import { checkThreshold, normalizeAxes } from './validate.js';
  * NaN/Inf policy (same as TF): an `inf` entry makes its slice's norm `inf`, so finite entries of
  * that slice become `±0` and the `inf` entry `NaN`; a `NaN` entry turns its whole slice into `NaN`;
  * a finite slice whose Σx² overflows float32 becomes `±0`. Other slices are not affected.
+ * The same on every backend: on webgl, whose division gives `Inf/Inf = 0/0 = 1`, the quotient is
+ * only taken by a finite non-zero norm (see exact-ops.ts).
+ *
+ * On a float16 backend (webgl with `WEBGL_RENDER_FLOAT32_ENABLED` false) the norm is computed
+ * scaled and the scale first, `t * (clipNorm / max(norm, clipNorm))`, so that neither Σx² nor
+ * `t*clipNorm` has to fit in float16: results agree to float16 precision; ±Inf entries are NaN
+ * there (float16 has no Inf), so their slice is NaN.
  *
  * Deliberate difference: TF (>= 2.14) silently replaces a negative `clipNorm` by 0; gradclip
  * throws instead.
@@ -49,11 +58,12 @@ export function clipByNorm(t: tf.Tensor, clipNorm: number | tf.Scalar, axes?: nu
   return tf.tidy(() => {
     const x = t.toFloat();
     const c = typeof clipNorm === 'number' ? tf.scalar(clipNorm) : clipNorm;
+    if (isFloat16Backend()) return tf.mul(x, ieeeDiv(c, maximumKeepNaN(l2Norm(x, ax ?? null, true), c)));
     const l2sum = tf.sum(tf.square(x), ax, true);
     const pred = tf.greater(l2sum, 0);
     const l2sumSafe = tf.where(pred, l2sum, tf.onesLike(l2sum));
     const l2norm = tf.where(pred, tf.sqrt(l2sumSafe), l2sum);
     // The possibly-NaN operand goes first: tfjs-wasm's maximum only propagates NaN from its first input.
-    return tf.div(tf.mul(x, c), tf.maximum(l2norm, c));
+    return ieeeDiv(tf.mul(x, c), maximumKeepNaN(l2norm, c));
   });
 }

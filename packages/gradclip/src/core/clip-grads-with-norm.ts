@@ -1,5 +1,6 @@
 /** `torch.nn.utils.clip_grads_with_norm_` for TF.js. */
 import * as tf from '@tensorflow/tfjs';
+import { ieeeBackend, ieeeDiv } from './exact-ops.js';
 import { scalePresent } from './fast/fast-path.js';
 import { flattenGrads, type Grads, type SameForm } from './grad-forms.js';
 import { checkThreshold } from './validate.js';
@@ -17,7 +18,8 @@ export const TORCH_CLIP_EPS = 1e-6;
  * tensors where PyTorch modifies in place.
  *
  * NaN/Inf policy (PyTorch): a NaN norm makes every gradient NaN; an inf norm gives coefficient 0,
- * so finite entries become ±0 and inf entries NaN.
+ * so finite entries become ±0 and inf entries NaN. The same on every backend (the division and the
+ * minimum keep NaN without relying on a GPU's `isnan`; see exact-ops.ts).
  *
  * @param grads Gradients in any form; holes stay in place.
  * @param maxNorm The maximum norm, a finite number >= 0 (0 zeroes every gradient).
@@ -39,9 +41,12 @@ export function clipGradsWithNorm<G extends Grads>(grads: G, maxNorm: number, to
   if (typeof totalNorm !== 'number') checkThreshold('totalNorm', totalNorm, true);
   const out = tf.tidy(() => {
     const n = typeof totalNorm === 'number' ? tf.scalar(totalNorm) : totalNorm;
-    const coef = tf.div(tf.scalar(maxNorm), tf.add(n, TORCH_CLIP_EPS));
-    // coef may be NaN: first operand, see clip-by-norm.ts.
-    const clamped = tf.minimum(coef, 1);
+    const c = tf.scalar(maxNorm);
+    const den = tf.add(n, TORCH_CLIP_EPS);
+    // coef may be NaN: first operand, see clip-by-norm.ts. Elsewhere than cpu/wasm, min(c/den, 1) is
+    // picked as den <= c ? 1 : c/den, which keeps NaN (NaN <= c is false) and never needs c/den
+    // where it exceeds 1 (float16 overflows a tiny norm's 1e6-fold quotient to NaN).
+    const clamped = ieeeBackend() ? tf.minimum(tf.div(c, den), 1) : tf.where(tf.lessEqual(den, c), tf.scalar(1), ieeeDiv(c, den));
     // One fused kernel for all tensors on cpu/wasm (bit-identical to tf.mul), tf.mul elsewhere.
     return scalePresent(flat.list, clamped as tf.Scalar) as tf.Tensor[];
   });

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, present, type Grads } from './grad-forms.js';
 import { fusedSumOfSquares } from './fast/fast-path.js';
+import { ieeeBackend, l2Norm, nanMask, pNormOfMagnitudes } from './exact-ops.js';
 
 /** Options of {@link getTotalNorm} and {@link clipGradNorm}. */
 export interface NormOptions {
@@ -22,19 +23,32 @@ export function parseNormType(normType: unknown): number {
   return normType;
 }
 
-/** The p-norm of one tensor's elements, as PyTorch's `linalg.vector_norm(x, p)` computes it. */
+/**
+ * The p-norm of one tensor's elements, as PyTorch's `linalg.vector_norm(x, p)` computes it.
+ *
+ * Every backend gives PyTorch's results: the max/min norms test NaN without `isnan` on webgl
+ * (exact-ops.ts), and a negative `p` handles zero entries explicitly there — `|0|^p` is Infinity
+ * in PyTorch (and on cpu/wasm), so one zero makes the norm 0 (NaN still wins), while tfjs-webgl and
+ * tfjs-webgpu give `pow(0, p) = 0`. On a float16 backend the 2-norm and the other p-norms are
+ * computed scaled (see exact-ops.ts).
+ */
 export function vectorNorm(x: tf.Tensor, p: number): tf.Scalar {
   return tf.tidy(() => {
     const a = tf.abs(x.toFloat());
-    if (p === 2) return tf.sqrt(tf.sum(tf.square(a))) as tf.Scalar;
+    if (p === 2) return l2Norm(a) as tf.Scalar;
     if (p === 1) return tf.sum(a) as tf.Scalar;
     if (p === Infinity || p === -Infinity) {
       const m = p === Infinity ? tf.max(a) : tf.min(a);
       // Reductions on some backends skip NaN; make NaN propagate explicitly, as torch does.
-      return tf.where(tf.any(tf.isNaN(a)), tf.scalar(NaN), m) as tf.Scalar;
+      return tf.where(tf.any(nanMask(a)), tf.scalar(NaN), m) as tf.Scalar;
     }
     if (p === 0) return tf.sum(tf.notEqual(x, 0).toFloat()) as tf.Scalar;
-    return tf.pow(tf.sum(tf.pow(a, p)), 1 / p) as tf.Scalar;
+    if (p < 0 && !ieeeBackend()) {
+      const isZero = tf.equal(a, 0);
+      const norm = pNormOfMagnitudes(tf.where(isZero, tf.onesLike(a), a), p);
+      return tf.where(tf.any(nanMask(a)), tf.scalar(NaN), tf.where(tf.any(isZero), tf.scalar(0), norm)) as tf.Scalar;
+    }
+    return pNormOfMagnitudes(a, p);
   });
 }
 

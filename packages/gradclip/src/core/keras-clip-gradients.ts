@@ -7,6 +7,8 @@ import { present, type MaybeTensor } from './grad-forms.js';
 import { sumsOfSquares, totalSumOfSquares } from './sum-of-squares.js';
 import { clampPresent, fusedKerasClip, scalePresent, type FusedKerasClip } from './fast/fast-path.js';
 import { NON_FINITE_SPLIT, PACKED, PACKED_STATS_HEADER } from './fast/fused-kernels.js';
+import { countNonFinite, globalL2Norm, ieeeDiv, joinCount, l2Norm, maximumKeepNaN, splitCount } from './exact-ops.js';
+import { isFloat16Backend } from './float16.js';
 
 /** Keras 3 clipping options; at most one is set (validated by the caller). */
 export interface KerasClipOptions {
@@ -96,15 +98,9 @@ export function kerasClipGradientsPacked(
 function packComposed(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[]; packed: tf.Tensor1D } {
   const r = composedClip(list, options);
   const one = (t: tf.Tensor): tf.Tensor1D => tf.reshape(tf.cast(t, 'float32'), [1]);
-  const split = tf.scalar(NON_FINITE_SPLIT, 'int32');
-  const packed = tf.concat([
-    one(r.globalNorm),
-    one(r.clippedNorm),
-    one(r.clipped),
-    one(tf.mod(r.nonFiniteCount, split)),
-    one(tf.floorDiv(r.nonFiniteCount, split)),
-    r.sumsOfSquares,
-  ]) as tf.Tensor1D;
+  // float16 textures cannot hold the split (2^24): there the count goes whole into the low slot.
+  const [lo, hi] = splitCount(r.nonFiniteCount, NON_FINITE_SPLIT);
+  const packed = tf.concat([one(r.globalNorm), one(r.clippedNorm), one(r.clipped), one(lo), one(hi), r.sumsOfSquares]) as tf.Tensor1D;
   return { grads: r.grads, packed };
 }
 
@@ -115,7 +111,7 @@ export function packedStat(packed: tf.Tensor1D, name: 'globalNorm' | 'clippedNor
     if (name === 'nonFiniteCount') {
       const lo = tf.cast(at(PACKED.nonFiniteLo), 'int32');
       const hi = tf.cast(at(PACKED.nonFiniteHi), 'int32');
-      return tf.add(lo, tf.mul(hi, tf.scalar(NON_FINITE_SPLIT, 'int32'))) as tf.Scalar;
+      return joinCount(lo as tf.Scalar, hi as tf.Scalar, NON_FINITE_SPLIT);
     }
     const v = at(PACKED[name]);
     return name === 'clipped' ? (tf.cast(v, 'bool') as tf.Scalar) : v;
@@ -153,11 +149,11 @@ function composedClip(list: MaybeTensor[], options: KerasClipOptions): { grads: 
   const xs = present(list).map((g) => (g.dtype === 'float32' ? g : g.toFloat()));
   // One fused kernel on cpu/wasm: Σg² of every present gradient, as a [n] vector.
   const ss = sumsOfSquares(xs);
-  const globalNorm = tf.sqrt(tf.sum(ss)) as tf.Scalar;
-  // x*0 is NaN exactly where x is NaN or ±inf.
-  const nonFiniteCount = (
-    xs.length === 0 ? tf.scalar(0, 'int32') : tf.addN(xs.map((g) => tf.sum(tf.isNaN(tf.mul(g, 0)), undefined, false).toInt()))
-  ) as tf.Scalar;
+  // float16 textures: Σg² overflows once a norm passes 256, so the norms are computed scaled there.
+  const f16 = isFloat16Backend();
+  const globalNorm = (f16 ? globalL2Norm(xs) : tf.sqrt(tf.sum(ss))) as tf.Scalar;
+  // Decided without isnan on webgl (see exact-ops.ts).
+  const nonFiniteCount = countNonFinite(xs);
   const measured = { nonFiniteCount, sumsOfSquares: ss };
   const none = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
 
@@ -165,11 +161,11 @@ function composedClip(list: MaybeTensor[], options: KerasClipOptions): { grads: 
     // Per-variable norms, vectorised over the [n] sums (two-tap where, as tf.clip_by_norm).
     const c = tf.scalar(options.clipnorm);
     const pred = tf.greater(ss, 0);
-    const n = tf.where(pred, tf.sqrt(tf.where(pred, ss, tf.onesLike(ss))), ss);
-    const scale = tf.div(c, tf.maximum(n, c)) as tf.Tensor1D; // n first: NaN-propagating on wasm
+    const n = f16 && xs.length > 0 ? tf.stack(xs.map((x) => l2Norm(x))) : tf.where(pred, tf.sqrt(tf.where(pred, ss, tf.onesLike(ss))), ss);
+    const scale = ieeeDiv(c, maximumKeepNaN(n, c)) as tf.Tensor1D; // n first: NaN-propagating on wasm (and webgl, see exact-ops.ts)
     const grads = scalePresent(list, scale);
     const clipped = xs.length === 0 ? none() : (tf.any(tf.greater(n, c)) as tf.Scalar);
-    const clippedNorm = tf.sqrt(tf.sum(tf.mul(ss, tf.square(scale)))) as tf.Scalar;
+    const clippedNorm = (f16 ? l2Norm(tf.mul(n, scale)) : tf.sqrt(tf.sum(tf.mul(ss, tf.square(scale))))) as tf.Scalar;
     return { grads, globalNorm, clippedNorm, clipped, ...measured };
   }
   if (options.globalClipnorm != null) {

@@ -17,6 +17,7 @@ import { sumOfSquares, totalSumOfSquares } from '../core/sum-of-squares.js';
 import type { GradientTransformation } from '../transforms/types.js';
 import type { TransformSpec } from '../transforms/from-spec.js';
 import { deserializeState, serializeState } from '../transforms/serialize-state.js';
+import { warnIfFloat16 } from '../core/float16.js';
 
 /** Name of the extra optimizer weight that carries a transform's state through model.save. */
 const TRANSFORM_STATE_WEIGHT = 'gradclip/transformState';
@@ -167,6 +168,7 @@ export class ClippedOptimizer extends tf.Optimizer {
    * @throws ValueError when every gradient is null or undefined.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    warnIfFloat16(this.inner);
     this.applyStep(variableGradients, null);
   }
 
@@ -175,6 +177,7 @@ export class ClippedOptimizer extends tf.Optimizer {
    * as the loss-spike detector's skip action). `fit`, `fitDataset` and `trainOnBatch` call this.
    */
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    warnIfFloat16(this.inner);
     const firstId = nextTensorId();
     const { value, grads } = this.computeGradients(f, varList);
     try {

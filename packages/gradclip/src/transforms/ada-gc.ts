@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkNonNegative, checkPositive } from '../errors.js';
 import { flattenGrads, type MaybeTensor } from '../core/grad-forms.js';
 import { sumsOfSquares } from '../core/sum-of-squares.js';
+import { l2Norm } from '../core/exact-ops.js';
+import { isFloat16Backend } from '../core/float16.js';
 import { fusedScaleBy } from '../core/fast/fast-path.js';
 import { tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
@@ -177,9 +179,16 @@ export function adaGC(options: AdaGCOptions = {}): GradientTransformation<AdaGCS
       while (gamma.length < list.length) gamma.push(null);
       let sums: ArrayLike<number> = [];
       if (xs.length > 0) {
-        const ss = sumsOfSquares(xs);
-        sums = ss.dataSync();
-        ss.dispose();
+        if (isFloat16Backend()) {
+          // Σg² overflows float16 above a norm of 256: read the (scaled) norms and square them on the host.
+          const ns = tf.tidy(() => tf.stack(xs.map((x) => l2Norm(x))));
+          sums = Array.from(ns.dataSync(), (n) => n * n);
+          ns.dispose();
+        } else {
+          const ss = sumsOfSquares(xs);
+          sums = ss.dataSync();
+          ss.dispose();
+        }
       }
       // torch.norm of a float32 tensor: a float32 value.
       const norms = Array.from(sums, (s) => f(Math.sqrt(s)));

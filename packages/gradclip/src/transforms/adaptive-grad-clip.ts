@@ -1,6 +1,7 @@
 /** AGC (Brock et al. 2021) as a transform: optax `adaptive_grad_clip`, plus TF.js layout options. */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, check, formatValue } from '../errors.js';
+import { finiteMask, ieeeDiv, l2Norm, maximumKeepNaN } from '../core/exact-ops.js';
 import { flattenGrads, type MaybeTensor } from '../core/grad-forms.js';
 import { alignParams, gradsHaveNames } from './align-params.js';
 import { tidyList } from './tensor-lists.js';
@@ -149,16 +150,20 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
           const p = plan[i];
           if (g == null || p == null) return g;
           if (p === 'exclude') return g.clone();
-          const unitNorm = (x: tf.Tensor) => {
-            const sq = tf.square(x.toFloat());
-            return tf.broadcastTo(tf.sqrt(x.rank === 0 ? sq : tf.sum(sq, p, true)), x.shape);
-          };
+          // sqrt(sum(x², unit axes)) (scaled on a float16 backend, see core/exact-ops.ts).
+          const unitNorm = (x: tf.Tensor) => tf.broadcastTo(l2Norm(x, x.rank === 0 ? null : p, true), x.shape);
           const gt = g.toFloat();
           const gNorm = unitNorm(gt);
           const pNorm = unitNorm(ps[i] as tf.Tensor);
-          // Possibly-NaN operands first (tfjs-wasm's maximum only propagates NaN from its first input).
-          const maxNorm = tf.mul(clipping, tf.maximum(pNorm, eps));
-          const clipped = tf.mul(gt, tf.div(maxNorm, tf.maximum(gNorm, DIV_EPS)));
+          // Possibly-NaN operands first (tfjs-wasm's maximum only propagates NaN from its first input;
+          // on webgl the helpers keep NaN without the drivers' isnan, and divide IEEE-exactly).
+          const pFloor = maximumKeepNaN(pNorm, eps);
+          if (clipping === Infinity) {
+            // maxNorm = Inf (NaN where pFloor is 0 or NaN): g where gNorm < maxNorm, NaN elsewhere.
+            return tf.where(tf.logicalAnd(finiteMask(gNorm), tf.greater(pFloor, 0)), gt, tf.scalar(NaN));
+          }
+          const maxNorm = tf.mul(clipping, pFloor);
+          const clipped = tf.mul(gt, ieeeDiv(maxNorm, maximumKeepNaN(gNorm, DIV_EPS)));
           return tf.where(tf.less(gNorm, maxNorm), gt, clipped);
         }),
       );

@@ -1,5 +1,7 @@
 /** optax `clip_by_block_rms(threshold)` as a transform. */
 import * as tf from '@tensorflow/tfjs';
+import { finiteMask, ieeeDiv, l2Norm, maximumKeepNaN } from '../core/exact-ops.js';
+import { isFloat16Backend } from '../core/float16.js';
 import { flattenGrads, mapPresent } from '../core/grad-forms.js';
 import { tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
@@ -20,6 +22,10 @@ export type ClipByBlockRmsState = Record<string, never>;
  *
  * NaN/Inf policy (optax): a NaN entry makes its whole tensor NaN; an `inf` entry makes the
  * tensor's finite entries `±0` and the `inf` entry NaN. Other tensors are unaffected.
+ * The same on every backend (IEEE division and a NaN-keeping maximum on webgl, see
+ * core/exact-ops.ts); on a float16 backend the RMS is computed scaled (`l2Norm / sqrt(n)`), so it
+ * is right up to 65504 where `mean(g²)` would overflow. `threshold = Infinity` passes the gradients
+ * unchanged (NaN where the RMS is not finite) without a tensor holding Infinity.
  * No host reads. State: `{}`.
  *
  * Deliberate difference: a negative `threshold` throws.
@@ -49,10 +55,12 @@ export function clipByBlockRms(threshold: number): GradientTransformation<ClipBy
       const out = tidyList(() =>
         mapPresent(flat.list, (g) => {
           const t = g.toFloat();
-          const rms = tf.sqrt(tf.mean(tf.square(t)));
+          const rms = isFloat16Backend() && t.size > 0 ? tf.div(l2Norm(t), tf.scalar(Math.sqrt(t.size))) : tf.sqrt(tf.mean(tf.square(t)));
+          // t / max(rms/Inf, 1) is t for a finite rms, NaN otherwise (Inf/Inf, NaN).
+          if (threshold === Infinity) return tf.where(finiteMask(rms), t, tf.scalar(NaN));
           // The possibly-NaN ratio goes first: tfjs-wasm's maximum only propagates NaN from its first input.
-          const denom = tf.maximum(tf.div(rms, threshold), 1);
-          return tf.div(t, denom);
+          const denom = maximumKeepNaN(ieeeDiv(rms, tf.scalar(threshold)), 1);
+          return ieeeDiv(t, denom);
         }),
       );
       return { grads: flat.rebuild(out), state, skip: false };

@@ -1,6 +1,7 @@
 /** optax `clip_by_global_norm(max_norm)` as a transform. */
 import * as tf from '@tensorflow/tfjs';
 import { flattenGrads, mapPresent } from '../core/grad-forms.js';
+import { finiteMask, ieeeDiv } from '../core/exact-ops.js';
 import { globalNorm } from '../core/global-norm.js';
 import { tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
@@ -24,7 +25,9 @@ export type ClipByGlobalNormState = Record<string, never>;
  *
  * NaN/Inf policy (optax, = PyTorch, not TF): a NaN norm makes every entry NaN; an `inf` norm
  * (including a float32 overflow of Σg²) makes finite entries `±0` and `inf` entries NaN.
- * No host reads. State: `{}`.
+ * The same on every backend (the division is IEEE on webgl too, see core/exact-ops.ts); with
+ * `maxNorm = Infinity` the gradients pass unchanged unless the norm is not finite (then NaN), without
+ * a tensor holding Infinity (float16 cannot). No host reads. State: `{}`.
  *
  * Deliberate difference: a negative `maxNorm` throws.
  *
@@ -52,11 +55,16 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<ClipBy
       const flat = flattenGrads(grads);
       const out = tidyList(() => {
         const n = globalNorm(flat.list);
+        if (maxNorm === Infinity) {
+          // (t/n)*Inf is NaN exactly when n is not finite (0*Inf, Inf*Inf... all NaN or n NaN).
+          const finite = finiteMask(n);
+          return mapPresent(flat.list, (g) => tf.where(finite, g.toFloat(), tf.scalar(NaN)));
+        }
         const c = tf.scalar(maxNorm);
         const trigger = tf.less(n, c);
         return mapPresent(flat.list, (g) => {
           const t = g.toFloat();
-          return tf.where(tf.broadcastTo(trigger, t.shape), t, tf.mul(tf.div(t, n), c));
+          return tf.where(tf.broadcastTo(trigger, t.shape), t, tf.mul(ieeeDiv(t, n), c));
         });
       });
       return { grads: flat.rebuild(out), state, skip: false };

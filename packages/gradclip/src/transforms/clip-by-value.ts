@@ -1,5 +1,5 @@
 /** optax `clip(max_delta)` as a transform. */
-import * as tf from '@tensorflow/tfjs';
+import { maximumKeepNaN, minimumKeepNaN } from '../core/exact-ops.js';
 import { flattenGrads, mapPresent } from '../core/grad-forms.js';
 import { tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
@@ -39,8 +39,12 @@ export function clipByValue(maxDelta: number): GradientTransformation<ClipByValu
     init: () => ({}),
     update(grads, state) {
       const flat = flattenGrads(grads);
-      // The gradient (possibly NaN) is the first operand of both: tfjs-wasm's maximum/minimum only propagate NaN from there.
-      const out = tidyList(() => mapPresent(flat.list, (g) => tf.minimum(tf.maximum(g.toFloat(), -maxDelta), maxDelta)));
+      // The gradient (possibly NaN) is the first operand of both: tfjs-wasm's maximum/minimum only
+      // propagate NaN from there, and on webgl the helpers keep NaN without the drivers' isnan.
+      // maxDelta = Infinity changes nothing (and float16 cannot hold it).
+      const out = tidyList(() =>
+        mapPresent(flat.list, (g) => (maxDelta === Infinity ? g.toFloat().clone() : minimumKeepNaN(maximumKeepNaN(g.toFloat(), -maxDelta), maxDelta))),
+      );
       return { grads: flat.rebuild(out), state, skip: false };
     },
   };

@@ -1,6 +1,8 @@
 /** optax `per_example_global_norm_clip(grads, l2_norm_clip)` (DP-SGD clipping). */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
+import { ieeeDiv, l2Norm, minimumKeepNaN, nanMask } from '../core/exact-ops.js';
+import { isFloat16Backend } from '../core/float16.js';
 import { flattenGrads, present, type Grads, type SameForm } from '../core/grad-forms.js';
 import { checkNonNegativeOrInf } from './validate.js';
 
@@ -53,14 +55,23 @@ export function perExampleGlobalNormClip<G extends Grads>(grads: G, l2NormClip: 
     );
   }
   const result = tf.tidy(() => {
-    const sums = xs.map((x) => {
-      const sq = tf.square(x.toFloat());
-      return x.rank === 1 ? sq : tf.sum(sq, x.shape.map((_, i) => i).slice(1));
-    });
-    const norms = tf.sqrt(sums.length === 1 ? sums[0] : tf.addN(sums));
+    let norms: tf.Tensor;
+    if (isFloat16Backend()) {
+      // Per-example norms computed scaled (Σx² overflows float16 above a norm of 256), then combined the same way.
+      const per = xs.map((x) => l2Norm(tf.reshape(x.toFloat(), [batch, -1]), [1]));
+      norms = per.length === 1 ? per[0] : l2Norm(tf.stack(per), [0]);
+    } else {
+      const sums = xs.map((x) => {
+        const sq = tf.square(x.toFloat());
+        return x.rank === 1 ? sq : tf.sum(sq, x.shape.map((_, i) => i).slice(1));
+      });
+      norms = tf.sqrt(sums.length === 1 ? sums[0] : tf.addN(sums));
+    }
     // The possibly-NaN ratio is minimum's first operand (tfjs-wasm propagates NaN only from there).
-    const m0 = tf.minimum(tf.div(tf.scalar(l2NormClip), norms), 1);
-    const m = tf.where(tf.isNaN(m0), tf.onesLike(m0), m0);
+    // clip/0 and Inf/Inf are IEEE on every backend; NaN (including an Infinity clip that float16
+    // stores as NaN) means "not clipped".
+    const m0 = minimumKeepNaN(ieeeDiv(tf.scalar(l2NormClip), norms), 1);
+    const m = tf.where(nanMask(m0), tf.onesLike(m0), m0);
     const numClipped = tf.sum(tf.cast(tf.less(m, 1), 'int32')) as tf.Scalar;
     const out = flat.list.map((g) => {
       if (g == null) return g;

@@ -1,5 +1,6 @@
 /** Internal: small operations on flat gradient lists (holes kept), shared by the transforms. */
 import * as tf from '@tensorflow/tfjs';
+import { finiteMask } from '../core/exact-ops.js';
 import { mapPresent, present, type MaybeTensor } from '../core/grad-forms.js';
 
 /** New tensors equal to the present gradients (cheap: clones share the data). */
@@ -12,12 +13,16 @@ export function zerosAll(list: MaybeTensor[]): MaybeTensor[] {
   return mapPresent(list, (t) => tf.zeros(t.shape, 'float32'));
 }
 
-/** A bool scalar: every entry of every present gradient is finite (an empty list is finite). */
+/**
+ * A bool scalar: every entry of every present gradient is finite (an empty list is finite). Decided
+ * without `isnan` on webgl (`x*0 == 0`, see core/exact-ops.ts), so it holds on drivers whose
+ * `isnan` is broken and on float16 textures (where ±Inf are NaN).
+ */
 export function allFinite(list: MaybeTensor[]): tf.Scalar {
   return tf.tidy(() => {
     const xs = present(list);
     if (xs.length === 0) return tf.scalar(true, 'bool');
-    const alls = xs.map((x) => tf.all(tf.isFinite(x.toFloat())));
+    const alls = xs.map((x) => tf.all(finiteMask(x.toFloat())));
     return (alls.length === 1 ? alls[0] : tf.all(tf.stack(alls))) as tf.Scalar;
   });
 }

@@ -1,5 +1,6 @@
 /** optax `unitwise_norm`: the L2 norm of each "unit" (output neuron / filter) of a tensor. */
 import * as tf from '@tensorflow/tfjs';
+import { l2Norm } from '../core/exact-ops.js';
 import { ValueError, received } from '../errors.js';
 
 /**
@@ -46,7 +47,8 @@ export function unitwiseAxes(shape: readonly number[], axis: number | readonly n
 /**
  * `sqrt(sum(x², axes, keepdims))` broadcast back to `x`'s shape (optax `unitwise_norm`).
  *
- * NaN/Inf propagate within a unit; a float32 overflow of Σx² gives `inf`.
+ * NaN/Inf propagate within a unit; a float32 overflow of Σx² gives `inf`. On a float16 backend the
+ * norm is computed scaled (see core/exact-ops.ts `l2Norm`).
  *
  * @param x The tensor (cast to float32; not disposed).
  * @param axis Explicit reduction axes, or null/undefined for the rules of {@link unitwiseAxes}.
@@ -61,9 +63,6 @@ export function unitwiseAxes(shape: readonly number[], axis: number | readonly n
  */
 export function unitwiseNorm(x: tf.Tensor, axis?: number | readonly number[] | null): tf.Tensor {
   const axes = unitwiseAxes(x.shape, axis);
-  return tf.tidy(() => {
-    const sq = tf.square(x.toFloat());
-    // A scalar reduces over "all" axes (tf.sum with an empty axis list would not reduce anything).
-    return tf.broadcastTo(tf.sqrt(x.rank === 0 ? sq : tf.sum(sq, axes, true)), x.shape);
-  });
+  // A scalar reduces over "all" axes (tf.sum with an empty axis list would not reduce anything).
+  return tf.tidy(() => tf.broadcastTo(l2Norm(x, x.rank === 0 ? null : axes, true), x.shape));
 }

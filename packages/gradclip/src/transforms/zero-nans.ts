@@ -1,5 +1,6 @@
 /** optax `zero_nans()` as a transform. */
 import * as tf from '@tensorflow/tfjs';
+import { nanMask } from '../core/exact-ops.js';
 import { flattenGrads, mapPresent, present } from '../core/grad-forms.js';
 import type { Grads } from '../core/grad-forms.js';
 import type { GradientTransformation } from './types.js';
@@ -12,6 +13,9 @@ export type ZeroNansState = {
 /**
  * Replaces NaN entries by 0, as optax's `zero_nans`: `where(isnan(g), 0, g)`. **`±inf` is kept.**
  * The state records, per gradient, whether it contained a NaN (`found_nan`).
+ *
+ * NaN is found without `isnan` on webgl (see core/exact-ops.ts). On a float16 backend ±Inf are
+ * stored as NaN, so they are zeroed too.
  *
  * Host reads: **syncs** once per step (one bool per gradient, to record `foundNan`).
  *
@@ -38,9 +42,9 @@ export function zeroNans(): GradientTransformation<ZeroNansState> {
       const { out, found } = tf.tidy(() => {
         const xs = mapPresent(flat.list, (g) => {
           const t = g.toFloat();
-          return tf.where(tf.isNaN(t), tf.zerosLike(t), t);
+          return tf.where(nanMask(t), tf.zerosLike(t), t);
         });
-        const anyNan = present(flat.list).map((g) => tf.any(tf.isNaN(g.toFloat())));
+        const anyNan = present(flat.list).map((g) => tf.any(nanMask(g.toFloat())));
         return { out: xs as tf.Tensor[], found: anyNan.length > 0 ? tf.stack(anyNan) : tf.tensor1d([], 'bool') };
       });
       const flags = Array.from(found.dataSync());

@@ -2,9 +2,12 @@
  * The browser suite: gradclip's public entry (built dist) and one copy of tfjs, bundled with
  * esbuild, run in headless Chromium once per backend — cpu, wasm, wasm threaded (page served
  * cross-origin isolated), webgl and webgl with float16 textures (SwiftShader), webgpu (SwiftShader
- * adapter). Each backend runs the reference vectors, the NaN/Inf cases, the `withClipping` fit
- * matrix, every transform in fit, the numTensors checks and an IndexedDB save/load, prints one
- * line, and fails on any failing check. See page.ts for the checks, harness.ts for the flags.
+ * adapter). Each backend runs the float16 checks, the reference vectors, the NaN/Inf cases (also
+ * placed in vec4 tails and packed textures), the `withClipping` fit matrix, every transform in fit,
+ * the numTensors checks and an IndexedDB save/load, prints one line, and fails on any failing
+ * check. Float16 textures have explicit expectations where float16 cannot hold a value (see
+ * nonfinite-checks.ts, vector-checks.ts, fit-checks.ts). See page.ts for the checks, harness.ts
+ * for the flags.
  *
  *   npm run build && npm test -w gradclip                      # with the rest of the package
  *   node --import tsx --test packages/gradclip/test/browser/browser.test.ts

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { Checks, equal, ok } from './checks.js';
-import { fastPathChecks, fitChecks, memoryChecks, transformFitChecks, type FitTolerance } from './fit-checks.js';
+import { fastPathChecks, fitChecks, memoryChecks, transformFitChecks, useFloat16Textures, type FitTolerance } from './fit-checks.js';
+import { float16Checks } from './float16-checks.js';
 import { nonFiniteChecks } from './nonfinite-checks.js';
 import { PAGE_GLOBAL, type PageApi, type PageConfig, type PageSummary } from './protocol.js';
 import { saveChecks } from './save-checks.js';
@@ -168,8 +169,10 @@ async function run(config: PageConfig): Promise<PageSummary> {
   try {
     await fastPathChecks(c, config.backend);
     await wasmParityChecks(c, config.backend);
-    await nonFiniteChecks(c, config.float16 ? { rtol: F16_VECTOR_TOL.rtol } : null, widen);
-    await vectorChecks(c, config.vectors, widen);
+    if (config.float16) useFloat16Textures();
+    await float16Checks(c, config.float16);
+    await nonFiniteChecks(c, config.float16 ? { rtol: F16_VECTOR_TOL.rtol } : null, widen, config.float16);
+    await vectorChecks(c, config.vectors, widen, config.float16 ? config.backend : null);
     await fitChecks(c, config.backend, fitTol);
     await transformFitChecks(c, config.backend, fitTol);
     await memoryChecks(c);
