@@ -11,7 +11,11 @@
  * `trainOnBatch` reads the loss on the host, so each timed step has finished on the device.
  *
  *   npm run bench -- --steps [--rounds N] [--steps-per-round K] [--backends cpu,wasm]
- *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused] [--paired] [--adagc]
+ *                     [--networks regression,mnist,cnn,rnn] [--quick] [--no-in-place] [--no-fused] [--paired] [--adagc] [--stats]
+ *                     [--late-hook]
+ *
+ * `--stats`: every wrapper asks for its step statistics (`enableStats()`), as a monitoring callback
+ * does; by default nobody asks, and the wrapper records none (statistics on demand).
  *
  * `--adagc`: the variants are bare, no clip, `globalClipnorm: 1` and
  * `{ transform: transforms.adaGC({ warmupSteps: 3 }) }` (past the 3 warm-up steps before timing,
@@ -22,6 +26,9 @@
  * SGD / Momentum / Adam update (optimizer/fused-update.ts; bit-identical results).
  * `--no-in-place` makes the wrapper copy its clipped gradients instead of clipping `minimize`'s own
  * temporaries in place (the default; same results bit for bit), to measure what in place saves.
+ * `--late-hook` makes the cpu backend hold a tensor before gradclip's fast path is first used on it
+ * (as when a model is built before the first clip): gradclip then cannot know which of its older
+ * arrays are shared, and gives minimize's gradients new arrays instead of writing into theirs.
  *   npx tsx bench/step-overhead.ts   (same flags)
  *
  * Networks (src/models): regression MLP 30-35-1 batch 32 (Adam 1e-3); MNIST MLP 784-128-10 batch
@@ -107,6 +114,15 @@ const NETWORKS: Network[] = [
 ];
 
 const ADAGC = process.argv.includes('--adagc');
+/** `--stats`: the wrappers record their statistics (as under a monitoring callback). */
+const STATS = process.argv.includes('--stats');
+
+/** `withClipping(opt, clip)`, asked for its statistics under `--stats`. */
+function wrap(opt: tf.Optimizer, clip: ClippingOptions): tf.Optimizer {
+  const w = withClipping(opt, clip);
+  if (STATS) w.enableStats();
+  return w;
+}
 
 const VARIANTS: { key: string; clip: ClippingOptions | null }[] = ADAGC
   ? [
@@ -164,7 +180,7 @@ function printRow(net: Network, b: Backend, m: number[]): void {
 async function makeTrainer(net: Network, clip: ClippingOptions | null, paired = false): Promise<Trainer> {
   const model = net.build();
   const opt = net.optimizer();
-  model.compile({ optimizer: clip == null || paired ? opt : withClipping(opt, clip), loss: net.loss });
+  model.compile({ optimizer: clip == null || paired ? opt : wrap(opt, clip), loss: net.loss });
   const { x, y } = net.data(BATCHES * net.batchSize);
   const xs = tf.split(x, BATCHES);
   const ys = tf.split(y, BATCHES);
@@ -172,6 +188,12 @@ async function makeTrainer(net: Network, clip: ClippingOptions | null, paired = 
   const t: Trainer = { model, xs, ys, step: 0 };
   for (let i = 0; i < 3; ++i) await trainStep(t); // warm-up (kernels, slots)
   return t;
+}
+
+/** A tensor on the cpu backend made before gradclip's first use there (see --late-hook). */
+async function heldCpuTensor(): Promise<tf.Tensor> {
+  await tf.setBackend('cpu');
+  return tf.ones([1]);
 }
 
 async function trainStep(t: Trainer): Promise<void> {
@@ -190,6 +212,11 @@ export async function stepOverhead(): Promise<void> {
   setInPlaceEnabled(inPlace);
   const fused = !process.argv.includes('--no-fused');
   setFusedUpdateEnabled(fused);
+  // --late-hook: the cpu backend holds a tensor before gradclip's fast path is first used on it (a
+  // model built before the first clip), so gradclip cannot know which of its arrays are shared:
+  // minimize's gradients then get new arrays (swapped in) instead of being overwritten.
+  const lateHook = process.argv.includes('--late-hook');
+  const held = lateHook ? await heldCpuTensor() : null;
   if (process.argv.includes('--paired')) {
     await pairedOverhead(nets, backends, rounds, stepsPerRound);
     return;
@@ -199,6 +226,8 @@ export async function stepOverhead(): Promise<void> {
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} interleaved rounds x ${stepsPerRound} steps per variant`);
   console.log(`in-place clipping of minimize's gradients: ${inPlace ? 'on (default)' : 'off (--no-in-place: clipped copies)'}`);
   console.log(`fused optimizer update (SGD/Momentum/Adam in one pass): ${fused ? 'on (default)' : 'off (--no-fused: the inner applyGradients)'}`);
+  console.log(`step statistics: ${STATS ? 'recorded (--stats: every wrapper asked with enableStats())' : 'not asked for (default): none recorded'}`);
+  if (lateHook) console.log('cpu: the fast path is set up on a backend that already holds tensors (--late-hook)');
   console.log('(CNN on cpu: a quarter of the steps); times are medians of ms per trainOnBatch step;');
   console.log('"no clip" = withClipping(opt, {}): the wrapper with nothing to clip; ratios are clipped / bare (the target),');
   console.log('and in brackets clipped / no clip (the cost of the clipping alone)\n');
@@ -241,6 +270,7 @@ export async function stepOverhead(): Promise<void> {
       }
     }
   }
+  held?.dispose();
 }
 
 /**
@@ -254,7 +284,10 @@ export async function stepOverhead(): Promise<void> {
 async function pairedOverhead(nets: Network[], backends: Backend[], rounds: number, stepsPerRound: number): Promise<void> {
   console.log(`# gradclip training-step overhead, paired (one model, optimizer swapped every step)  ${new Date().toISOString().slice(0, 10)}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} rounds x ${stepsPerRound} steps per variant, variants interleaved step by step`);
-  console.log(`fused optimizer update: ${fusedUpdateEnabled() ? 'on (default)' : 'off (--no-fused)'}; in-place clipping: ${inPlaceEnabled() ? 'on (default)' : 'off'}\n`);
+  console.log(
+    `fused optimizer update: ${fusedUpdateEnabled() ? 'on (default)' : 'off (--no-fused)'}; in-place clipping: ${inPlaceEnabled() ? 'on (default)' : 'off'}; ` +
+      `step statistics: ${STATS ? 'recorded (--stats)' : 'not asked for'}\n`,
+  );
   printHeader();
   for (const net of nets) {
     for (const b of backends) {
@@ -264,7 +297,7 @@ async function pairedOverhead(nets: Network[], backends: Backend[], rounds: numb
       if (fastPathBackend() !== b) throw new Error(`fast path not active on ${b}`);
       const t = await makeTrainer(net, null, true);
       const inner = t.model.optimizer;
-      const opts = VARIANTS.map((v) => (v.clip == null ? inner : withClipping(inner, v.clip)));
+      const opts = VARIANTS.map((v) => (v.clip == null ? inner : wrap(inner, v.clip)));
       // warm every wrapper up once (its first step may take tfjs's path)
       for (const o of opts) {
         t.model.optimizer = o;

@@ -28,6 +28,7 @@ export {
 } from './optimizer/clipped-optimizer.js';
 export { resolveClippingOptions, type ClippingOptions, type NonFinitePolicy, type ResolvedClippingOptions } from './optimizer/clipping-options.js';
 export { setFusedUpdateEnabled, fusedUpdateEnabled } from './optimizer/fused-update.js';
+export { setFastPath, fastPathStatus, FAST_PATH_ENV, type FastPathStatus } from './internals/fast-path-switch.js';
 export {
   sgd,
   momentum,

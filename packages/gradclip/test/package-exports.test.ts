@@ -21,6 +21,7 @@ it("import { withClipping } from 'gradclip' works from the compiled package and 
     await tf.setBackend('cpu');
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
     const opt = g.adam({ learningRate: 0.1, globalClipnorm: 1 });
+    opt.enableStats();
     m.compile({ optimizer: opt, loss: 'meanSquaredError' });
     await m.fit(tf.ones([4, 2]), tf.ones([4, 1]).mul(10), { epochs: 2, verbose: 0 });
     const s = await opt.readLastStats();

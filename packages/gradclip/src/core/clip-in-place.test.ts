@@ -7,6 +7,7 @@ import { clipGradNorm } from './clip-grad-norm.js';
 import { clipGradValue } from './clip-grad-value.js';
 import { clipGradNorm_, clipGradValue_ } from './clip-in-place.js';
 import { inPlaceWrites, setFastPathEnabled } from './fast/fast-path.js';
+import { setFastPath } from '../internals/fast-path-switch.js';
 
 /** Deterministic pseudo-random float32 values in [-scale, scale]. */
 function values(n: number, seed: number, scale = 3): Float32Array {
@@ -160,6 +161,21 @@ describeBackends('clipGradNorm_ / clipGradValue_ (in place)', () => {
     g.dispose();
   });
 
+  it('a matMul after clipping its weights in place uses the clipped weights (wasm: the packed-weight cache is dropped)', () => {
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const w = tf.tensor2d([[1, -2], [3, 4], [-5, 6]]);
+    const before = tf.matMul(x, w); // tfjs-wasm packs w for XNNPACK here, keyed by its data id
+    clipGradValue_([w], 1);
+    const clipped = tf.tensor2d([[1, -1], [1, 1], [-1, 1]]);
+    tf.tidy(() => assert.deepEqual(bits(tf.matMul(x, w)), bits(tf.matMul(x, clipped)), 'after clipGradValue_'));
+    clipGradNorm_([w], 1).dispose();
+    tf.tidy(() => {
+      const expected = tf.matMul(x, clipGradNorm([clipped], 1).grads[0]);
+      assert.deepEqual(bits(tf.fused.matMul({ a: x, b: w })), bits(expected), 'after clipGradNorm_');
+    });
+    tf.dispose([x, w, before, clipped]);
+  });
+
   it('throws NonFiniteError before modifying anything when errorIfNonfinite is set', () => {
     const g = tf.tensor([1, Infinity]);
     const h = tf.tensor([2, 3]);
@@ -171,6 +187,9 @@ describeBackends('clipGradNorm_ / clipGradValue_ (in place)', () => {
 
 describeBackends('clipGradNorm_ / clipGradValue_ views', (backend) => {
   it('on cpu rejects a slice view and the parent of a live view; on wasm slices are copies', () => {
+    // Sets the fast path up on the active backend now (an earlier setFastPath(false) removed the
+    // cpu hooks): the tensors below are made while the hooks count every array.
+    setFastPath(true);
     const parent = tf.tensor(values(64, 9));
     const view = tf.slice(parent, [8], [16]);
     if (backend === 'cpu') {
@@ -187,6 +206,21 @@ describeBackends('clipGradNorm_ / clipGradValue_ views', (backend) => {
       view.dispose();
     }
     parent.dispose();
+  });
+
+  it('on cpu, the parent of a view made before the hooks gets a new array (the view keeps its values); the view is rejected', () => {
+    if (backend !== 'cpu') return;
+    setFastPath(false); // nothing hooked while the tensors are made
+    const parent = tf.tensor(values(64, 19));
+    const view = tf.slice(parent, [8], [16]);
+    const viewBefore = bits(view);
+    setFastPath(true); // hooks the backend, which already holds both arrays
+    rejects2([parent, view], () => clipGradValue_([view], 0.1), /view of, or is viewed by/);
+    const expected = tf.tidy(() => Array.from(clipGradValue([tf.tensor(values(64, 19))], 0.1)[0].dataSync()));
+    clipGradValue_([parent], 0.1);
+    assert.deepEqual(Array.from(parent.dataSync()), expected, 'the parent is clipped');
+    assert.deepEqual(bits(view), viewBefore, 'the older view still sees the old values');
+    tf.dispose([parent, view]);
   });
 
   function rejects2(watched: tf.Tensor[], f: () => unknown, re: RegExp): void {

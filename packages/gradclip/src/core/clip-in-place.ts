@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
-import { clampInPlace, inPlaceBlockers, scaleInPlace } from './fast/fast-path.js';
+import { clampInPlace, inPlaceModes, scaleInPlace } from './fast/fast-path.js';
 import { TORCH_CLIP_EPS } from './clip-grads-with-norm.js';
 import { getTotalNorm, type NormOptions } from './get-total-norm.js';
 import { flattenGrads, type Grads } from './grad-forms.js';
@@ -29,7 +29,7 @@ function entryLabel(grads: Grads, i: number, name: string): string {
  * The present tensors of `grads`, after checking that every one of them can be overwritten in
  * place; otherwise a ValueError naming the first entry that cannot, and why (nothing is modified).
  */
-function inPlaceTargets(grads: Grads, fn: string, copying: string): tf.Tensor[] {
+function inPlaceTargets(grads: Grads, fn: string, copying: string): { xs: tf.Tensor[]; modes: (1 | 2 | string)[] } {
   const flat = flattenGrads(grads, 'grads');
   const index: number[] = [];
   const xs: tf.Tensor[] = [];
@@ -39,7 +39,8 @@ function inPlaceTargets(grads: Grads, fn: string, copying: string): tf.Tensor[] 
       xs.push(g);
     }
   });
-  const why = inPlaceBlockers(xs);
+  const modes = inPlaceModes(xs);
+  const why = modes.map((m) => (typeof m === 'string' ? m : null));
   const k = why.findIndex((w) => w != null);
   if (k >= 0) {
     const reason = (why[k] as string).replace(/entry (\d+)/, (_, j: string) => {
@@ -52,7 +53,7 @@ function inPlaceTargets(grads: Grads, fn: string, copying: string): tf.Tensor[] 
         `Nothing was modified. Use ${copying}, which returns new tensors.`,
     );
   }
-  return xs;
+  return { xs, modes };
 }
 
 /**
@@ -90,12 +91,12 @@ function inPlaceTargets(grads: Grads, fn: string, copying: string): tf.Tensor[] 
 export function clipGradNorm_(grads: Grads, maxNorm: number, options: NormOptions = {}): tf.Scalar {
   checkThreshold('maxNorm', maxNorm, true);
   if (isTensor(maxNorm)) throw new ValueError('`maxNorm` must be a finite number >= 0. Received: a tensor');
-  const xs = inPlaceTargets(grads, 'clipGradNorm_', 'clipGradNorm');
+  const { xs, modes } = inPlaceTargets(grads, 'clipGradNorm_', 'clipGradNorm');
   const totalNorm = getTotalNorm(grads, options.normType ?? 2, options.errorIfNonfinite ?? false);
   // The same ops as clipGradsWithNorm, so the same coefficient bit for bit.
   tf.tidy(() => {
     const coef = tf.div(tf.scalar(maxNorm), tf.add(totalNorm, TORCH_CLIP_EPS));
-    scaleInPlace(xs, tf.minimum(coef, 1) as tf.Scalar);
+    scaleInPlace(xs, tf.minimum(coef, 1) as tf.Scalar, modes);
   });
   return totalNorm;
 }
@@ -124,6 +125,6 @@ export function clipGradNorm_(grads: Grads, maxNorm: number, options: NormOption
 export function clipGradValue_(grads: Grads, clipValue: number): void {
   checkThreshold('clipValue', clipValue, true);
   if (isTensor(clipValue)) throw new ValueError('`clipValue` must be a finite number >= 0. Received: a tensor');
-  const xs = inPlaceTargets(grads, 'clipGradValue_', 'clipGradValue');
-  clampInPlace(xs, clipValue);
+  const { xs, modes } = inPlaceTargets(grads, 'clipGradValue_', 'clipGradValue');
+  clampInPlace(xs, clipValue, modes);
 }

@@ -4,8 +4,8 @@
  * every gradclip callback of the same batch, so a value is downloaded once.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ClippedOptimizer, StepStats, StepStatsTensors } from '../optimizer/clipped-optimizer.js';
-import { readStepStats } from '../optimizer/clipped-optimizer.js';
+import type { ClippedOptimizer } from '../optimizer/clipped-optimizer.js';
+import { readStepStats, type StepStats, type StepStatsTensors } from '../optimizer/step-stats.js';
 
 /** Logs as `fit` hands them to a `tf.Callback` subclass (values are numbers or scalars). */
 export type RawLogs = Record<string, unknown> | undefined;

@@ -109,6 +109,11 @@ export class LossSpikeDetector extends MonitorCallback {
     this.rules = { loss: new SpikeRules(ruleOptions), gradNorm: new SpikeRules(ruleOptions) };
   }
 
+  /** The gradient-norm series reads the wrapper's statistics after the step (the skip action gets the norm in the step). */
+  override get readsStats(): boolean {
+    return this.action !== 'skip' && this.series.includes('gradNorm');
+  }
+
   protected override async trainBegin(): Promise<void> {
     if (this.action !== 'skip') return;
     const opt = this.optimizer;

@@ -74,6 +74,9 @@ export abstract class MonitorCallback extends tf.Callback {
   private readonly givenOptimizer: ClippedOptimizer | null;
   private foundOptimizer: ClippedOptimizer | null = null;
   private lastStatsStep = -1;
+  /** Withdraws this callback's request for statistics (while training, see {@link readsStats}). */
+  private releaseStats: (() => void) | null = null;
+  private statsFrom: ClippedOptimizer | null = null;
 
   /** `fit` hooks; own functions bound to this callback (see the file comment). */
   override readonly onTrainBegin: (logs?: RawLogs) => Promise<void>;
@@ -131,6 +134,33 @@ export abstract class MonitorCallback extends tf.Callback {
   /** Used by `TrainingMonitor` to hand over the optimizer of a custom loop. */
   attachOptimizer(optimizer: ClippedOptimizer | null): void {
     if (this.givenOptimizer == null) this.foundOptimizer = optimizer;
+    if (this.releaseStats != null) this.requestStats();
+  }
+
+  /**
+   * Whether this callback reads the wrapper's step statistics. Those that do ask the wrapper to
+   * record them from `onTrainBegin` to `onTrainEnd` (`enableStats`); a wrapper nobody asks records
+   * nothing. Default true.
+   */
+  get readsStats(): boolean {
+    return true;
+  }
+
+  /** (Re)places this callback's request for statistics on its current optimizer. */
+  private requestStats(): void {
+    const opt = this.readsStats ? this.optimizer : null;
+    if (opt === this.statsFrom && this.releaseStats != null) return;
+    this.withdrawStats();
+    if (opt != null) {
+      this.releaseStats = opt.enableStats();
+      this.statsFrom = opt;
+    }
+  }
+
+  private withdrawStats(): void {
+    this.releaseStats?.();
+    this.releaseStats = null;
+    this.statsFrom = null;
   }
 
   override setModel(model: tf.LayersModel): void {
@@ -160,6 +190,7 @@ export abstract class MonitorCallback extends tf.Callback {
   private async trainBeginHook(_logs?: RawLogs): Promise<void> {
     this.stopRequested = false;
     this.findOptimizer();
+    this.requestStats();
     await this.trainBegin();
   }
 
@@ -182,7 +213,11 @@ export abstract class MonitorCallback extends tf.Callback {
   }
 
   private async trainEndHook(_logs?: RawLogs): Promise<void> {
-    await this.trainEnd();
+    try {
+      await this.trainEnd();
+    } finally {
+      this.withdrawStats();
+    }
   }
 
   /** Reads the step that just ended into a {@link StepRecord}. */

@@ -31,6 +31,11 @@ export class TerminateOnNaN extends MonitorCallback {
     this.raiseError = raiseError;
   }
 
+  /** Reads the loss only: asks the wrapper for no statistics. */
+  override get readsStats(): boolean {
+    return false;
+  }
+
   protected override async batchEnd(batch: number, logs: RawLogs): Promise<void> {
     const loss = await this.readLoss(logs);
     if (loss == null || Number.isFinite(loss)) return;

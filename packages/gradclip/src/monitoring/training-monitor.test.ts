@@ -33,7 +33,7 @@ describe('TrainingMonitor (custom loops)', () => {
     let scale = 1;
     try {
       for (let i = 0; i < 20; i++) {
-        if (i === 1) before = tf.memory().numTensors; // after the first step created the kept statistics
+        if (i === 0) before = tf.memory().numTensors; // nothing kept yet: the statistics are disposed when the monitor closes
         if (i === 12) scale = 1000; // a corrupted batch: the loss jumps by ~1e6
         if (i === 13) scale = 1;
         const loss = opt.minimize(() => tf.losses.meanSquaredError(tf.mul(y, scale), tf.matMul(x, w)) as tf.Scalar, true)!;

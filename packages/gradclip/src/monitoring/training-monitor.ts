@@ -41,7 +41,10 @@ export interface RecordStepResult {
  * Call {@link recordStep} after each optimizer step, {@link endEpoch} at the end of an epoch (with
  * validation values as `val_*` keys if you have them) and {@link close} at the end. Each callback sees
  * `onTrainBegin`, `onEpochBegin`, `onBatchBegin` (before the next step, so it can ask the wrapper for
- * extra statistics), `onBatchEnd`, `onEpochEnd` and `onTrainEnd` as in `fit`.
+ * extra statistics), `onBatchEnd`, `onEpochEnd` and `onTrainEnd` as in `fit`. The wrapper records
+ * statistics only while asked: with `optimizer` given, the monitor asks from its construction
+ * (when a callback reads statistics), so the first step is recorded even without {@link start};
+ * {@link close} withdraws every request.
  *
  * @example
  * ```ts
@@ -65,6 +68,8 @@ export class TrainingMonitor {
   private epoch = 0;
   private batch = 0;
   private steps = 0;
+  /** The monitor's own request for statistics, so that the first step records them too (see the constructor). */
+  private releaseFirstStats: (() => void) | null = null;
 
   constructor(options: TrainingMonitorOptions) {
     checkOptionsObject(options);
@@ -85,12 +90,20 @@ export class TrainingMonitor {
       c.attachOptimizer(this.optimizer);
       c.setParams({ epochs: Infinity, verbose: 0, doValidation: false, metrics: ['loss'] });
     }
+    // The callbacks ask for statistics in onTrainBegin, which a loop without start() reaches only
+    // after its first step: ask for them here, until they have asked themselves.
+    if (this.optimizer != null && this.callbacks.some((c) => c.readsStats)) this.releaseFirstStats = this.optimizer.enableStats();
   }
 
   private async begin(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const c of this.callbacks) await c.onTrainBegin();
+    try {
+      for (const c of this.callbacks) await c.onTrainBegin();
+    } finally {
+      this.releaseFirstStats?.();
+      this.releaseFirstStats = null;
+    }
     for (const c of this.callbacks) await c.onEpochBegin(this.epoch);
     for (const c of this.callbacks) await c.onBatchBegin(this.batch);
   }
@@ -154,6 +167,8 @@ export class TrainingMonitor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.releaseFirstStats?.();
+    this.releaseFirstStats = null;
     if (this.started) for (const c of this.callbacks) await c.onTrainEnd();
   }
 }

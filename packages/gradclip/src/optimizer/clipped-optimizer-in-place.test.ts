@@ -16,22 +16,31 @@ const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
 
 const bitsOf = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-/** Trains a fresh seeded model for 24 steps (fit, batch 8) and returns weights, stats and in-place writes. */
-async function train(make: () => tf.Optimizer, clip: ClippingOptions, inPlace: boolean): Promise<{ w: number[][]; stats: StepStats[]; writes: number }> {
+/**
+ * Trains a fresh seeded model for 24 steps (fit, batch 8) and returns weights, stats and in-place
+ * writes; `record`: whether statistics are asked for (else each step records none).
+ */
+async function train(
+  make: () => tf.Optimizer,
+  clip: ClippingOptions,
+  inPlace: boolean,
+  record = true,
+): Promise<{ w: number[][]; stats: (StepStats | null)[]; writes: number }> {
   const before = setInPlaceEnabled(inPlace);
   try {
     const { x, y } = tinyRegressionData(48, 1.7);
     const m = tinyRegressionModel(undefined, [1, 2]);
     const opt = withClipping(make(), clip);
+    if (record) opt.enableStats();
     m.compile({ optimizer: opt, loss: 'meanSquaredError' });
-    const stats: StepStats[] = [];
+    const stats: (StepStats | null)[] = [];
     const w0 = inPlaceWrites.tensors;
     await m.fit(x, y, {
       epochs: 4,
       batchSize: 8,
       shuffle: false,
       verbose: 0,
-      callbacks: { onBatchEnd: async () => void stats.push((await opt.readLastStats()) as StepStats) },
+      callbacks: { onBatchEnd: async () => void stats.push(await opt.readLastStats()) },
     });
     const writes = inPlaceWrites.tensors - w0;
     const w = (await readWeights(m)).map(bitsOf);
@@ -52,8 +61,13 @@ describeBackends('ClippedOptimizer in-place clipping', () => {
         const label = `${name} ${JSON.stringify(clip)}`;
         const on = await train(make, clip, true);
         const off = await train(make, clip, false);
+        const unobserved = await train(make, clip, true, false);
         assert.deepEqual(on.w, off.w, `${label}: weights`);
         assert.deepEqual(on.stats, off.stats, `${label}: stats`);
+        assert.deepEqual(on.stats.map((st) => st?.step), [...Array(24).keys()].map((i) => i + 1), `${label}: every step recorded`);
+        assert.deepEqual(unobserved.w, on.w, `${label}: weights without statistics`);
+        assert.ok(unobserved.stats.every((st) => st === null), `${label}: nothing recorded unasked`);
+        assert.equal(unobserved.writes, on.writes, `${label}: in place as often without statistics`);
         assert.equal(off.writes, 0, `${label}: nothing in place when disabled`);
         if (Object.keys(clip).length > 0) assert.ok(on.writes > 0, `${label}: some steps clipped in place (${on.writes})`);
         else assert.equal(on.writes, 0, `${label}: no clipping, nothing written`);

@@ -12,6 +12,7 @@ describeBackends('ClippedOptimizer statistics', (backend) => {
     const a = tf.variable(tf.tensor1d([3, 4]), true, `stats_a_${backend}`);
     const b = tf.variable(tf.tensor1d([1]), true, `stats_b_${backend}`);
     const opt = withClipping(tf.train.sgd(0.5), { globalClipnorm: 100 });
+    const base = opt.enableStats(); // the base statistics, recorded only on request
     const ga = tf.tensor1d([6, 8]);
     const gb = tf.tensor1d([2]);
     opt.applyGradients({ [a.name]: ga, [b.name]: gb });
@@ -44,6 +45,8 @@ describeBackends('ClippedOptimizer statistics', (backend) => {
     opt.applyGradients({ [a.name]: bad, [b.name]: gb });
     s = (await opt.readLastStats())!;
     assert.equal(s.nonFiniteCount, 2);
+    base();
+    assert.equal(opt.lastStats, null, 'the last request withdrawn: the statistics are disposed');
     tf.dispose([a, b, ga, gb, bad]);
     opt.dispose();
   });
@@ -60,7 +63,7 @@ describeBackends('ClippedOptimizer statistics', (backend) => {
     const kept = opt.lastGradients!;
     assert.equal(kept.length, 1);
     assert.equal(kept[0].name, `kept_v_${backend}`);
-    assert.equal(tf.memory().numTensors, base + 1, 'one kept gradient tensor');
+    assert.equal(tf.memory().numTensors, base + 2, 'one kept gradient tensor and the packed statistics of the last step');
     const g = await kept[0].tensor.data();
     assert.ok(Math.hypot(g[0], g[1]) > 0.1, 'kept before clipping');
     release();

@@ -20,6 +20,7 @@ describeBackends('ClippedOptimizer with transforms', () => {
     const b = model(init);
     const oa = withClipping(tf.train.sgd(0.01), transforms.clipByGlobalNorm(1));
     const ob = withClipping(tf.train.sgd(0.01), { globalClipnorm: 1 });
+    oa.enableStats();
     a.compile({ optimizer: oa, loss: 'meanSquaredError' });
     b.compile({ optimizer: ob, loss: 'meanSquaredError' });
     await a.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });

@@ -92,6 +92,7 @@ describeBackends('ClippedOptimizer', (backend) => {
     tf.dispose([value, ...Object.values(grads)]);
     const before = await Promise.all(vars.map((v) => v.data()));
     const opt = withClipping(tf.train.sgd(1), { globalClipnorm: 0.25 });
+    opt.enableStats();
     opt.minimize(loss, false, vars);
     const after = await Promise.all(vars.map((v) => v.data()));
     let stepNorm = 0;
@@ -144,6 +145,7 @@ describeBackends('ClippedOptimizer', (backend) => {
     const { x, y } = data(32);
     const m = model();
     const opt = withClipping(tf.train.adam(0.01), { clipnorm: 1 });
+    opt.enableStats();
     m.compile({ optimizer: opt, loss: 'meanSquaredError' });
     const l0 = (await m.trainOnBatch(x, y)) as number;
     const ds = tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) }).batch(8);
@@ -161,6 +163,7 @@ describeBackends('ClippedOptimizer', (backend) => {
     it(`nonFinite 'skip' leaves weights, slots and iterations bit-identical (${name})`, async () => {
       const v = tf.variable(tf.tensor1d([1, -2, 3]), true, `skip_${name}_${backend}`);
       const opt = withClipping(OPTIMIZERS[name](), { clipnorm: 1, nonFinite: 'skip' });
+      opt.enableStats();
       for (let i = 0; i < 3; i++) opt.applyGradients({ [v.name]: tf.tensor1d([0.5, 1, -1]) });
       const wBefore = await v.data();
       const slotsBefore = await Promise.all((await opt.getWeights()).map(async (s) => [s.name, Array.from(await s.tensor.data())]));

@@ -10,7 +10,7 @@ export type NonFinitePolicy = 'propagate' | 'error' | 'skip';
 /** The policies, in documentation order. */
 export const NON_FINITE_POLICIES: readonly NonFinitePolicy[] = ['propagate', 'error', 'skip'];
 
-/** Options of {@link withClipping}. With no clipping option the wrapper only records statistics. */
+/** Options of {@link withClipping}. With no clipping option the wrapper applies the inner optimizer's steps unchanged (and records statistics on request). */
 export interface ClippingOptions extends KerasClipOptions {
   /**
    * - `'propagate'` (default, Keras/TF): apply the step as computed (NaN/inf reach the weights).

@@ -3,17 +3,21 @@
  * optimizers (SGD, Momentum, Adam, RMSProp, Adagrad, Adadelta, Adamax) itself, in one pass over each variable,
  * instead of calling the inner `applyGradients` (which runs 2 to ~14 tfjs kernels per variable,
  * each making tensors and scalars on the engine). On the `wasm` backend the pass is a SIMD function working in place on
- * the wasm heap (clip-kernels.wat); on `cpu` a float32 loop (update-loops.ts). The arithmetic is
+ * the wasm heap (fast/update-kernels.wat); on `cpu` a float32 loop (fast/update-loops.ts). The arithmetic is
  * tfjs 4.22's, op for op, each op rounded to float32: weights, slots (`m`, `v`, accumulators),
- * Adam's `accBeta1`/`accBeta2`, Adamax's `iteration`/`accBeta1` and `iterations` come out
+ * Adam's and Adamax's bias-correction powers, Adamax's step counter and `iterations` come out
  * bit-identical to the inner optimizer's own
  * step, and they stay in the inner optimizer's own variables (so `getWeights`, `model.save` and a
- * later step without gradclip see them as usual).
+ * later step without gradclip see them as usual). The optimizers' fields are read through
+ * internals/tfjs-internals.ts (`optimizerState`).
  *
  * It is taken only when it is exact and safe, else the inner `applyGradients` runs as before:
- * - tfjs-core is 4.22.x (the version whose arithmetic this reproduces, tested bit for bit), and
- *   neither tfjs's `DEBUG` flag nor `tf.profile` is watching the kernels;
- * - the active backend is `cpu` or `wasm` with gradclip's fast path on, and no tape is recording;
+ * - gradclip's fast path is on (`setFastPath`, `GRADCLIP_FAST_PATH`, and the capability check:
+ *   tfjs-core is a version whose arithmetic this reproduces, tested bit for bit, and the probes
+ *   passed — this file's, {@link probeFusedUpdate}, runs once per backend kind before the first
+ *   fused step), this module's own switch {@link setFusedUpdateEnabled} too, and neither tfjs's
+ *   `DEBUG` flag nor `tf.profile` is watching the kernels;
+ * - the active backend is `cpu` or `wasm`, and no tape is recording;
  * - the inner optimizer's class is exactly one of those tfjs classes (not a subclass) and its
  *   `applyGradients` is the class's own;
  * - the slots exist (the optimizers with slots make them on their first step, which runs through tfjs);
@@ -24,14 +28,15 @@
  *   alive, which an in-place write would change; tfjs's `assign` would leave it alone).
  * On cpu an array is overwritten in place only when this update made it and nothing outside the
  * backend has seen it since (`dataSync()` returns the cpu backend's own array); otherwise the new
- * values go into a new array that replaces the old one in the variable's data entry.
+ * values go into a new array that replaces the old one in the variable's data entry. On wasm every
+ * in-place write gives the data a new id (`wasmRekey`: tfjs-wasm caches packed weights by id).
  *
  * Decoupled weight decay (`weightDecay` of the wrapper) is part of the fused pass: each updated
  * variable is first multiplied by the float32 factor `d = 1 − lr·wd` (`w = w * d`, one float32
  * multiply, bit-identical to the `tf.mul(w, d)` the unfused path assigns before the inner
  * `applyGradients`), then the optimizer's step reads that decayed `w`. `d = 1` does nothing.
  *
- * {@link setFusedUpdateEnabled}(false) turns it off for the process.
+ * {@link setFusedUpdateEnabled}(false) turns it off for the process (the rest of the fast path stays on).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MaybeTensor } from '../core/grad-forms.js';
@@ -39,6 +44,7 @@ import { fastPathBackend } from '../core/fast/fast-path.js';
 import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
 import { scaleInto } from '../core/fast/cpu-loops.js';
+import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
 import {
   adadeltaLoop,
   adagradLoop,
@@ -49,15 +55,21 @@ import {
   sgdLoop,
   type AdamConstants,
   type RmspropConstants,
-} from '../core/fast/update-loops.js';
-import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
-
-/**
- * tfjs-core versions whose optimizer arithmetic the fused update reproduces (checked bit for bit in
- * fused-update.test.ts). On any other version the inner `applyGradients` runs.
- */
-const VERIFIED_TFJS_CORE = /^4\.22\./;
-const versionOk = VERIFIED_TFJS_CORE.test(tf.version_core);
+} from './fast/update-loops.js';
+import { updateWasmFor, type UpdateWasmExports } from './fast/wasm-update-module.js';
+import { disableFastPathForProcess, markProbePassed, probePassed } from '../internals/fast-path-switch.js';
+import {
+  countOptimizerStep,
+  cpuValues,
+  engineProfiling,
+  optimizerState,
+  registeredVariable,
+  wasmHeapMemory,
+  wasmOffset,
+  wasmRekey,
+  type OptimizerKind,
+  type OptimizerState,
+} from '../internals/tfjs-internals.js';
 
 let enabled = true;
 /** Steps applied by the fused update so far (for tests and benchmarks). */
@@ -66,7 +78,9 @@ export const fusedUpdates = { steps: 0 };
 /**
  * Turns the fused optimizer update of `withClipping` / `ClippedOptimizer` on or off for the whole
  * process (it is on by default; off, every step calls the inner optimizer's `applyGradients`).
- * Results are bit-identical either way; the switch exists for debugging and benchmarks.
+ * Results are bit-identical either way; the switch exists for debugging and benchmarks. It is the
+ * finer of two switches: `setFastPath(false)` turns the fused update off too, with the rest of the
+ * fast path.
  *
  * @returns The previous setting.
  * @example
@@ -81,73 +95,43 @@ export function setFusedUpdateEnabled(on: boolean): boolean {
   return before;
 }
 
-/** Whether the fused optimizer update is on (it is by default). */
+/**
+ * Whether this switch lets the fused optimizer update run (it does by default; the update also
+ * needs the fast path on, see `fastPathStatus`).
+ */
 export function fusedUpdateEnabled(): boolean {
   return enabled;
 }
 
-type Kind = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
+type Kind = OptimizerKind;
 
-/** The fields of tfjs 4.22's optimizers that the update reads (all private or protected there). */
-interface TfjsOptimizerFields {
-  c: tf.Scalar;
-  m: tf.Scalar;
-  useNesterov: boolean;
-  accumulations: ({ variable: tf.Variable } | undefined)[];
+/** An optimizer's state once {@link plan} has checked that the hyper-parameters it reads are numbers. */
+type State = OptimizerState & {
   learningRate: number;
   beta1: number;
   beta2: number;
   epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: ({ variable: tf.Variable } | undefined)[];
-  accumulatedSecondMoment: ({ variable: tf.Variable } | undefined)[];
   decay: number;
   momentum: number;
-  centered: boolean;
-  accumulatedMeanSquares: ({ variable: tf.Variable } | undefined)[];
-  accumulatedMoments: ({ variable: tf.Variable } | undefined)[];
-  accumulatedMeanGrads: ({ variable: tf.Variable } | undefined)[];
-  accumulatedGrads: ({ variable: tf.Variable } | undefined)[];
   rho: number;
-  accumulatedUpdates: ({ variable: tf.Variable } | undefined)[];
-  accumulatedWeightedInfNorm: ({ variable: tf.Variable } | undefined)[];
+  negLearningRate: tf.Scalar;
+  momentumScalar: tf.Scalar;
+  beta1Power: tf.Variable;
+  beta2Power: tf.Variable;
   iteration: tf.Variable;
-  incrementIterations(): void;
+};
+
+/** Both SIMD modules bound to a wasm backend's memory: the update functions and the clipping `scale` (weight decay). */
+interface WasmModules {
+  up: UpdateWasmExports;
+  clip: ClipWasmExports;
 }
 
-interface DataBackend {
-  refCount(dataId: object): number;
-}
-interface WasmBackend extends DataBackend {
-  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
-  dataIdNextNumber: number;
-  wasm: { tfjs?: { disposeData?(id: number): void; registerTensor?(id: number, size: number, memoryOffset: number): void } };
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-/** Whether `backend` has the tfjs-wasm 4.x internals that {@link rekey} needs. */
-function canRekey(backend: WasmBackend): boolean {
-  const t = backend.wasm?.tfjs;
-  return typeof t?.disposeData === 'function' && typeof t.registerTensor === 'function' && typeof backend.dataIdNextNumber === 'number';
-}
-
-/**
- * After an in-place write on wasm: gives the tensor's data a new id in the wasm module, as a new
- * tensor from `assign` would have. tfjs-wasm caches XNNPACK operators with *packed copies* of a
- * matmul's or convolution's weights, keyed by the weights' id and dropped when that id is disposed
- * (backend.cc `dispose_data` runs the disposal callbacks); without this, the next forward pass
- * would use the weights from before the update. The memory itself stays where it is.
- */
-function rekey(backend: WasmBackend, t: tf.Tensor): void {
-  const entry = backend.dataIdMap.get(t.dataId) as { id: number; memoryOffset: number };
-  const m = backend.wasm.tfjs as Required<NonNullable<WasmBackend['wasm']['tfjs']>>;
-  m.disposeData(entry.id);
-  entry.id = backend.dataIdNextNumber++;
-  m.registerTensor(entry.id, t.size, entry.memoryOffset);
-}
-interface CpuBackend extends DataBackend {
-  data: { get(dataId: object): { values?: unknown } | undefined };
+function wasmModulesFor(backend: object): WasmModules | null {
+  const memory = wasmHeapMemory(backend);
+  const up = memory == null ? null : updateWasmFor(memory);
+  const clip = wasmKernelsFor(backend);
+  return up == null || clip == null ? null : { up, clip };
 }
 
 /**
@@ -173,38 +157,7 @@ function kindOf(opt: tf.Optimizer): Kind | null {
   return null;
 }
 
-type SlotField =
-  | 'accumulations'
-  | 'accumulatedFirstMoment'
-  | 'accumulatedSecondMoment'
-  | 'accumulatedMeanSquares'
-  | 'accumulatedMoments'
-  | 'accumulatedMeanGrads'
-  | 'accumulatedGrads'
-  | 'accumulatedUpdates'
-  | 'accumulatedWeightedInfNorm';
-
-/** The slot lists of each kind (tfjs's field names), in the order the update functions take them. */
-function slotFields(kind: Kind, o: TfjsOptimizerFields): readonly SlotField[] {
-  switch (kind) {
-    case 'sgd':
-      return [];
-    case 'momentum':
-      return ['accumulations'];
-    case 'adam':
-      return ['accumulatedFirstMoment', 'accumulatedSecondMoment'];
-    case 'rmsprop':
-      return o.centered ? ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads'] : ['accumulatedMeanSquares', 'accumulatedMoments'];
-    case 'adagrad':
-      return ['accumulatedGrads'];
-    case 'adadelta':
-      return ['accumulatedGrads', 'accumulatedUpdates'];
-    case 'adamax':
-      return ['accumulatedFirstMoment', 'accumulatedWeightedInfNorm'];
-  }
-}
-
-/** The number fields each kind reads (SGD and Momentum read their `c` and `m` tensors instead). */
+/** The number fields each kind reads (SGD and Momentum read their kept scalars instead). */
 const HYPER_PARAMETERS: Record<Kind, readonly ('learningRate' | 'beta1' | 'beta2' | 'epsilon' | 'decay' | 'momentum' | 'rho')[]> = {
   sgd: [],
   momentum: [],
@@ -222,34 +175,33 @@ interface Entry {
 }
 
 /** A tensor the update may read: float32, its data on `backend`. */
-function readable(backend: DataBackend, t: tf.Tensor, cpu: boolean): boolean {
-  if (t.isDisposed || t.dtype !== 'float32' || backend.refCount(t.dataId) < 1) return false;
-  return !cpu || (backend as CpuBackend).data.get(t.dataId)?.values instanceof Float32Array;
+function readable(backend: tf.KernelBackend, t: tf.Tensor | undefined, cpu: boolean): boolean {
+  if (t == null || t.isDisposed || t.dtype !== 'float32' || backend.refCount(t.dataId) < 1) return false;
+  return !cpu || cpuValues(backend, t.dataId) instanceof Float32Array;
 }
 
 /** A variable the update may write: readable, and its data held by it alone. */
-function writable(backend: DataBackend, v: tf.Variable, cpu: boolean): boolean {
-  return readable(backend, v, cpu) && backend.refCount(v.dataId) === 1;
+function writable(backend: tf.KernelBackend, v: tf.Variable | undefined, cpu: boolean): boolean {
+  return v != null && readable(backend, v, cpu) && backend.refCount(v.dataId) === 1;
 }
 
 /**
  * The entries to update (in tfjs's order, with tfjs's slot for each position), or null when the
  * fused update cannot reproduce tfjs's step exactly here.
  */
-function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grads: readonly MaybeTensor[], backend: DataBackend, cpu: boolean): Entry[] | null {
-  const registered = tf.engine().registeredVariables;
+function plan(kind: Kind, o: OptimizerState, names: readonly string[], grads: readonly MaybeTensor[], backend: tf.KernelBackend, cpu: boolean): Entry[] | null {
   const entries: Entry[] = [];
   for (let i = 0; i < names.length; ++i) {
     // tfjs makes missing slots on this step: then its own applyGradients must run
     const slots: tf.Variable[] = [];
-    for (const field of slotFields(kind, o)) {
-      const slot = o[field][i]?.variable;
+    for (const list of o.slots) {
+      const slot = list[i]?.variable;
       if (slot == null) return null;
       slots.push(slot);
     }
     const g = grads[i];
     if (g == null) continue; // tfjs skips it too
-    const w = registered[names[i]];
+    const w = registeredVariable(names[i]);
     if (w == null || !writable(backend, w, cpu) || !readable(backend, g, cpu)) return null;
     if (!tf.util.arraysEqual(g.shape, w.shape)) return null;
     // tfjs keys slots by position: after the variable list changes, slot i can be another
@@ -259,12 +211,13 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
   }
   // tfjs throws on a hyper-parameter that is not a number (a missing `rho`, say); so must we.
   for (const field of HYPER_PARAMETERS[kind]) if (typeof o[field] !== 'number') return null;
-  if (kind === 'adam' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.accBeta2, cpu))) return null;
-  if (kind === 'adamax' && (!writable(backend, o.accBeta1, cpu) || !writable(backend, o.iteration, cpu))) return null;
-  if ((kind === 'sgd' || kind === 'momentum') && (o.c == null || !readable(backend, o.c, cpu))) return null;
-  if (kind === 'momentum' && (o.m == null || !readable(backend, o.m, cpu))) return null;
+  if (kind === 'adam' && (!writable(backend, o.beta1Power, cpu) || !writable(backend, o.beta2Power, cpu))) return null;
+  if (kind === 'adamax' && (!writable(backend, o.beta1Power, cpu) || !writable(backend, o.iteration, cpu))) return null;
+  if ((kind === 'sgd' || kind === 'momentum') && !readable(backend, o.negLearningRate, cpu)) return null;
+  if (kind === 'momentum' && !readable(backend, o.momentumScalar, cpu)) return null;
   return entries;
 }
+
 
 /**
  * Applies the inner optimizer's step to `grads` (aligned with `names`, as the inner
@@ -274,108 +227,181 @@ function plan(kind: Kind, o: TfjsOptimizerFields, names: readonly string[], grad
  * first (1: none).
  */
 export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay = 1): boolean {
-  if (!enabled || !versionOk) return false;
+  if (!enabled) return false;
   // tfjs's DEBUG mode and tf.profile() watch every kernel (NaN checks, logging): let them see it.
-  const engine = tf.engine() as unknown as { state: { profiling: boolean } };
-  if (engine.state.profiling || tf.env().getBool('DEBUG')) return false;
+  if (engineProfiling() || tf.env().getBool('DEBUG')) return false;
   const kind = kindOf(inner);
   if (kind == null) return false;
   const name = fastPathBackend();
   if (name == null) return false;
-  const backend = tf.engine().backend as unknown as DataBackend;
-  const cpu = name === 'cpu';
-  const ex = cpu ? null : wasmKernelsFor(backend);
-  if (!cpu && (ex == null || !canRekey(backend as WasmBackend))) return false;
-  const o = inner as unknown as TfjsOptimizerFields;
+  if (!probePassed(`update:${name}`)) {
+    const why = probeFusedUpdate(name);
+    if (why != null) {
+      disableFastPathForProcess(why, name);
+      return false;
+    }
+    markProbePassed(`update:${name}`);
+  }
+  return fusedStep(kind, inner, names, grads, decay);
+}
+
+/** The fused step itself (checks of {@link applyFusedUpdate} done, except those of {@link plan}). */
+function fusedStep(kind: Kind, inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay: number): boolean {
+  const backend = tf.engine().backend;
+  const cpu = tf.engine().backendName === 'cpu';
+  const ex = cpu ? null : wasmModulesFor(backend);
+  if (!cpu && ex == null) return false;
+  const o = optimizerState(inner, kind);
+  if (o == null) return false;
   const entries = plan(kind, o, names, grads, backend, cpu);
   if (entries == null) return false;
   const d = f(decay);
-  if (cpu) applyCpu(kind, o, entries, backend as CpuBackend, d);
-  else applyWasm(kind, o, entries, backend as WasmBackend, ex as ClipWasmExports, d);
-  o.incrementIterations();
+  if (cpu) applyCpu(kind, o as State, entries, backend, d);
+  else applyWasm(kind, o as State, entries, backend as unknown as WasmKernelApi, ex as WasmModules, d);
+  countOptimizerStep(inner);
   fusedUpdates.steps += 1;
   return true;
 }
 
+/** Test seam: makes the probe see a wrong bit in the fused result. */
+let probeFault = false;
+
+/** Test seam (not exported from the package): `true` makes the next fused-update probes fail. */
+export function setFusedUpdateProbeFaultForTests(on: boolean): void {
+  probeFault = on;
+}
+
+/**
+ * The fused update's feature probe, run once per backend kind before its first fused step: two
+ * plain SGD steps (gradients with NaN, ±inf and -0) on a variable through TF.js's own
+ * `applyGradients` and on a twin through the fused update must give the same bits, and the fused
+ * update must have run. Null when they do, else what differed. Leaves no tensor or variable behind.
+ */
+export function probeFusedUpdate(kind: 'cpu' | 'wasm'): string | null {
+  const made: tf.Tensor[] = [];
+  const optimizers: tf.Optimizer[] = [];
+  const steps = fusedUpdates.steps;
+  try {
+    const start = [1, -2, 0.5, 3, 1e-40, -0, 7, 0.25];
+    const grad = [0.5, NaN, Infinity, -0, 2, -3, 1e-38, -Infinity];
+    const id = steps;
+    // (In a tidy: the variables must hold their data alone.)
+    const a = tf.tidy(() => tf.variable(tf.tensor1d(start), true, `__gradclip_probe_${kind}_${id}_a`));
+    const b = tf.tidy(() => tf.variable(tf.tensor1d(start), true, `__gradclip_probe_${kind}_${id}_b`));
+    const g = tf.tensor1d(grad);
+    made.push(a, b, g);
+    const plain = tf.train.sgd(0.125);
+    const fused = tf.train.sgd(0.125);
+    optimizers.push(plain, fused);
+    for (let step = 0; step < 2; ++step) {
+      plain.applyGradients({ [a.name]: g });
+      if (!fusedStep('sgd', fused, [b.name], [g], 1)) return `on the ${kind} backend, the fused update did not apply to a plain SGD step`;
+    }
+    const x = Array.from(new Uint32Array(Float32Array.from(a.dataSync(), (v) => (Number.isNaN(v) ? NaN : v)).buffer));
+    const y = Array.from(new Uint32Array(Float32Array.from(b.dataSync(), (v) => (Number.isNaN(v) ? NaN : v)).buffer));
+    if (probeFault) y[0] ^= 1;
+    for (let i = 0; i < x.length; ++i) {
+      if (x[i] !== y[i]) return `on the ${kind} backend, the fused SGD update gave bits 0x${y[i].toString(16)} for element ${i} where TF.js gives 0x${x[i].toString(16)}`;
+    }
+    return null;
+  } catch (e) {
+    return `on the ${kind} backend, the fused-update probe threw: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    fusedUpdates.steps = steps; // the probe's steps are not the caller's
+    for (const o of optimizers) o.dispose();
+    tf.dispose(made);
+  }
+}
+
 const f = Math.fround;
 
-function adamConstants(o: TfjsOptimizerFields, accBeta1: number, accBeta2: number): AdamConstants {
+function adamConstants(o: State, beta1Power: number, beta2Power: number): AdamConstants {
   return {
     beta1: f(o.beta1),
     oneMinusBeta1: f(1 - o.beta1),
     beta2: f(o.beta2),
     oneMinusBeta2: f(1 - o.beta2),
-    oneMinusAccBeta1: f(1 - accBeta1),
-    oneMinusAccBeta2: f(1 - accBeta2),
+    oneMinusAccBeta1: f(1 - beta1Power),
+    oneMinusAccBeta2: f(1 - beta2Power),
     epsilon: f(o.epsilon),
     negLr: f(-o.learningRate),
   };
 }
 
-function rmspropConstants(o: TfjsOptimizerFields): RmspropConstants {
+function rmspropConstants(o: State): RmspropConstants {
   return { decay: f(o.decay), oneMinusDecay: f(1 - o.decay), learningRate: f(o.learningRate), momentum: f(o.momentum), epsilon: f(o.epsilon) };
 }
 
 /**
  * Adamax's float32 constants for one step: tfjs computes `lr_t = -lr / (iteration * decay + 1)`
- * and `k = lr_t / (1 - accBeta1)` as float32 tensor ops.
+ * and `k = lr_t / (1 - beta1Power)` as float32 tensor ops.
  */
-function adamaxConstants(o: TfjsOptimizerFields, iteration: number, accBeta1: number): { beta1: number; oneMinusBeta1: number; beta2: number; epsilon: number; k: number } {
+function adamaxConstants(o: State, iteration: number, beta1Power: number): { beta1: number; oneMinusBeta1: number; beta2: number; epsilon: number; k: number } {
   const lrT = f(f(-o.learningRate) / f(f(iteration * f(o.decay)) + 1));
-  return { beta1: f(o.beta1), oneMinusBeta1: f(1 - o.beta1), beta2: f(o.beta2), epsilon: f(o.epsilon), k: f(lrT / f(1 - accBeta1)) };
+  return { beta1: f(o.beta1), oneMinusBeta1: f(1 - o.beta1), beta2: f(o.beta2), epsilon: f(o.epsilon), k: f(lrT / f(1 - beta1Power)) };
 }
 
-function adadeltaConstants(o: TfjsOptimizerFields): { rho: number; oneMinusRho: number; epsilon: number; negLr: number } {
+function adadeltaConstants(o: State): { rho: number; oneMinusRho: number; epsilon: number; negLr: number } {
   return { rho: f(o.rho), oneMinusRho: f(1 - o.rho), epsilon: f(o.epsilon), negLr: f(-o.learningRate) };
 }
 
 /** Adagrad's epsilon: tfjs reads `ENGINE.backend.epsilon()` at every step. */
 function backendEpsilon(): number {
-  return f((tf.engine().backend as unknown as { epsilon(): number }).epsilon());
+  return f(tf.engine().backend.epsilon());
 }
 
 // ---- wasm --------------------------------------------------------------------------------------
 
-function heapOf(backend: WasmBackend, t: tf.Tensor): Float32Array {
+/** The wasm backend's kernel API the update calls (tfjs-backend-wasm's `BackendWasm`). */
+interface WasmKernelApi {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function heapOf(backend: WasmKernelApi, t: tf.Tensor): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-function offset(backend: WasmBackend, t: tf.Tensor): number {
-  return (backend.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+function offset(backend: object, t: tf.Tensor): number {
+  return wasmOffset(backend, t.dataId);
+}
+
+/** A new id for a variable's data after its in-place update (see `wasmRekey`). */
+function rekey(backend: object, t: tf.Tensor): void {
+  wasmRekey(backend, t.dataId, t.size);
 }
 
 /** {@link rekey} for a variable and its slots after their in-place update. */
-function rekeyEntry(backend: WasmBackend, w: tf.Variable, slots: readonly tf.Variable[]): void {
+function rekeyEntry(backend: object, w: tf.Variable, slots: readonly tf.Variable[]): void {
   rekey(backend, w);
   for (const slot of slots) rekey(backend, slot);
 }
 
 /** Weight decay in place before the step: `w = w * decay` (float32), nothing when `decay` is 1. */
-function decayWasm(backend: WasmBackend, ex: ClipWasmExports, w: tf.Variable, decay: number): void {
+function decayWasm(backend: object, ex: WasmModules, w: tf.Variable, decay: number): void {
   if (decay === 1) return;
   const p = offset(backend, w);
-  ex.scale(p, p, w.size, decay);
+  ex.clip.scale(p, p, w.size, decay);
 }
 
-function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: WasmBackend, ex: ClipWasmExports, decay: number): void {
+function applyWasm(kind: Kind, o: State, entries: Entry[], backend: WasmKernelApi, ex: WasmModules, decay: number): void {
   if (kind === 'adam') {
-    const k = adamConstants(o, heapOf(backend, o.accBeta1)[0], heapOf(backend, o.accBeta2)[0]);
+    const k = adamConstants(o, heapOf(backend, o.beta1Power)[0], heapOf(backend, o.beta2Power)[0]);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.adam(
+      ex.up.adam(
         offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
         k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.oneMinusAccBeta1, k.oneMinusAccBeta2, k.epsilon, k.negLr,
       );
       rekeyEntry(backend, w, slots);
     }
     // Views taken afresh: a call into the wasm module (rekey) may have grown and moved the heap.
-    const b1 = heapOf(backend, o.accBeta1);
+    const b1 = heapOf(backend, o.beta1Power);
     b1[0] = f(b1[0] * k.beta1);
-    const b2 = heapOf(backend, o.accBeta2);
+    const b2 = heapOf(backend, o.beta2Power);
     b2[0] = f(b2[0] * k.beta2);
-    rekey(backend, o.accBeta1);
-    rekey(backend, o.accBeta2);
+    rekey(backend, o.beta1Power);
+    rekey(backend, o.beta2Power);
     return;
   }
   if (kind === 'rmsprop') {
@@ -384,7 +410,7 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
       const [s, a, mg] = slots;
-      ex.rmsprop(
+      ex.up.rmsprop(
         offset(backend, w), offset(backend, g), offset(backend, s), offset(backend, a), mg == null ? 0 : offset(backend, mg), w.size,
         k.decay, k.oneMinusDecay, k.learningRate, k.momentum, k.epsilon, mg == null ? 0 : 1,
       );
@@ -397,25 +423,25 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.rho, k.oneMinusRho, k.epsilon, k.negLr);
+      ex.up.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.rho, k.oneMinusRho, k.epsilon, k.negLr);
       rekeyEntry(backend, w, slots);
     }
     return;
   }
   if (kind === 'adamax') {
-    const k = adamaxConstants(o, heapOf(backend, o.iteration)[0], heapOf(backend, o.accBeta1)[0]);
+    const k = adamaxConstants(o, heapOf(backend, o.iteration)[0], heapOf(backend, o.beta1Power)[0]);
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
+      ex.up.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
       rekeyEntry(backend, w, slots);
     }
     const it = heapOf(backend, o.iteration);
     it[0] = f(it[0] + 1);
-    const b1 = heapOf(backend, o.accBeta1);
+    const b1 = heapOf(backend, o.beta1Power);
     b1[0] = f(b1[0] * k.beta1);
     rekey(backend, o.iteration);
-    rekey(backend, o.accBeta1);
+    rekey(backend, o.beta1Power);
     return;
   }
   if (kind === 'adagrad') {
@@ -424,42 +450,42 @@ function applyWasm(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend
     for (const { w, g, slots } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
+      ex.up.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
       rekeyEntry(backend, w, slots);
     }
     return;
   }
-  const c = heapOf(backend, o.c)[0];
+  const c = heapOf(backend, o.negLearningRate)[0];
   if (kind === 'sgd') {
     for (const { w, g } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.sgd(offset(backend, w), offset(backend, g), w.size, c);
+      ex.up.sgd(offset(backend, w), offset(backend, g), w.size, c);
       rekey(backend, w);
     }
     return;
   }
-  const m = heapOf(backend, o.m)[0];
-  const nesterov = o.useNesterov ? 1 : 0;
+  const m = heapOf(backend, o.momentumScalar)[0];
+  const nesterov = o.nesterov ? 1 : 0;
   for (const { w, g, slots } of entries) {
     if (w.size === 0) continue;
     decayWasm(backend, ex, w, decay);
-    ex.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
+    ex.up.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
     rekeyEntry(backend, w, slots);
   }
 }
 
 // ---- cpu ---------------------------------------------------------------------------------------
 
-function valuesOf(backend: CpuBackend, t: tf.Tensor): Float32Array {
-  return (backend.data.get(t.dataId) as { values: Float32Array }).values;
+function valuesOf(backend: object, t: tf.Tensor): Float32Array {
+  return cpuValues(backend, t.dataId) as Float32Array;
 }
 
 /**
  * Runs `compute(ins, outs)` for the variables `vs`: each output is the variable's own array when
  * the update may overwrite it in place, else a new array swapped in afterwards.
  */
-function update(backend: CpuBackend, vs: tf.Variable[], compute: (ins: Float32Array[], outs: Float32Array[]) => void, decay = 1): void {
+function update(backend: tf.KernelBackend, vs: tf.Variable[], compute: (ins: Float32Array[], outs: Float32Array[]) => void, decay = 1): void {
   const ins = vs.map((v) => valuesOf(backend, v));
   const outs = vs.map((v, i) => cpuUpdatableValues(backend, v.dataId) ?? new Float32Array(ins[i].length));
   const own = ins.slice();
@@ -475,14 +501,14 @@ function update(backend: CpuBackend, vs: tf.Variable[], compute: (ins: Float32Ar
   });
 }
 
-function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend: CpuBackend, decay: number): void {
+function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBackend, decay: number): void {
   if (kind === 'adam') {
-    const k = adamConstants(o, valuesOf(backend, o.accBeta1)[0], valuesOf(backend, o.accBeta2)[0]);
+    const k = adamConstants(o, valuesOf(backend, o.beta1Power)[0], valuesOf(backend, o.beta2Power)[0]);
     for (const { w, g, slots } of entries) {
       const gv = valuesOf(backend, g);
       update(backend, [w, slots[0], slots[1]], ([wi, mi, vi], [wo, mo, vo]) => adamLoop(wi, wo, gv, mi, mo, vi, vo, k), decay);
     }
-    update(backend, [o.accBeta1, o.accBeta2], ([a1, a2], [o1, o2]) => {
+    update(backend, [o.beta1Power, o.beta2Power], ([a1, a2], [o1, o2]) => {
       o1[0] = f(a1[0] * k.beta1);
       o2[0] = f(a2[0] * k.beta2);
     });
@@ -511,7 +537,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
     return;
   }
   if (kind === 'adamax') {
-    const k = adamaxConstants(o, valuesOf(backend, o.iteration)[0], valuesOf(backend, o.accBeta1)[0]);
+    const k = adamaxConstants(o, valuesOf(backend, o.iteration)[0], valuesOf(backend, o.beta1Power)[0]);
     for (const { w, g, slots } of entries) {
       const gv = valuesOf(backend, g);
       update(backend, [w, slots[0], slots[1]], ([wi, mi, ui], [wo, mo, uo]) =>
@@ -519,7 +545,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
         decay,
       );
     }
-    update(backend, [o.iteration, o.accBeta1], ([it, a1], [ito, a1o]) => {
+    update(backend, [o.iteration, o.beta1Power], ([it, a1], [ito, a1o]) => {
       ito[0] = f(it[0] + 1);
       a1o[0] = f(a1[0] * k.beta1);
     });
@@ -534,7 +560,7 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
     }
     return;
   }
-  const c = valuesOf(backend, o.c)[0];
+  const c = valuesOf(backend, o.negLearningRate)[0];
   if (kind === 'sgd') {
     for (const { w, g } of entries) {
       const gv = valuesOf(backend, g);
@@ -542,9 +568,9 @@ function applyCpu(kind: Kind, o: TfjsOptimizerFields, entries: Entry[], backend:
     }
     return;
   }
-  const m = valuesOf(backend, o.m)[0];
+  const m = valuesOf(backend, o.momentumScalar)[0];
   for (const { w, g, slots } of entries) {
     const gv = valuesOf(backend, g);
-    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.useNesterov), decay);
+    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.nesterov), decay);
   }
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError, check, checkKnownKeys, formatValue, isFiniteNumber } from '../errors.js';
 import { flattenGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { resolveClippingOptions, type ClippingOptions } from './clipping-options.js';
+import { registeredVariable } from '../internals/tfjs-internals.js';
 
 /** One variable's state: first and second moments and its own step counter (the reference's `state['step']`). */
 export interface MomentSlot {
@@ -155,12 +156,11 @@ export function gradEntries(className: string, variableGradients: tf.NamedTensor
       `${className}.applyGradients takes a NamedTensorMap or a NamedTensor[]. Received: variableGradients=${formatValue(variableGradients)}`,
     );
   }
-  const registered = tf.engine().registeredVariables;
   const out: GradEntry[] = [];
   flat.list.forEach((g: MaybeTensor, position) => {
     if (g == null) return;
     const name = flat.names[position];
-    const variable = registered[name];
+    const variable = registeredVariable(name);
     if (variable == null) {
       throw new ValueError(`${className}.applyGradients: no variable is named '${name}'. Received: variableGradients[${JSON.stringify(name)}]=${formatValue(g)}`);
     }

@@ -130,6 +130,7 @@ async function readWeights(m: tf.LayersModel): Promise<Float32Array[]> {
 async function fitOnce(opt: ClippedOptimizer, then?: (m: tf.LayersModel, r: FitRun) => Promise<void>): Promise<FitRun> {
   const { x, y } = tinyRegressionData(ROWS, 1.7);
   const m = tinyRegressionModel(undefined, [1, 2]);
+  const releaseStats = opt.enableStats(); // `stats` below (the wrapper records them only on request)
   try {
     m.compile({ optimizer: opt, loss: 'meanSquaredError' });
     const counts: number[] = [];
@@ -151,6 +152,7 @@ async function fitOnce(opt: ClippedOptimizer, then?: (m: tf.LayersModel, r: FitR
     if (then) await then(m, run);
     return run;
   } finally {
+    releaseStats();
     m.dispose();
     tf.dispose([x, y]);
   }
@@ -407,6 +409,7 @@ export async function fastPathChecks(checks: Checks, backend: TfBackend): Promis
   await checks.run(`fastpath: gradclip's fused clipping kernels are registered and used on ${backend}`, async () => {
     const v = tf.variable(tf.tensor1d([1, 2, 3]), true, 'browser_fastpath');
     const opt = withClipping(tf.train.sgd(0.1), { globalClipnorm: 1 });
+    opt.enableStats();
     try {
       opt.applyGradients({ [v.name]: tf.tensor1d([3, 4, 12]) });
       const s = (await opt.readLastStats())!;

@@ -112,6 +112,7 @@ export async function float16Checks(checks: Checks, float16: boolean): Promise<v
     await c(`withClipping(sgd(0.1), ${JSON.stringify({ ...clip, nonFinite: 'skip' })}) with gradient [300, -400]: applied, globalNorm 500, clipped to norm 1`, async () => {
       const v = tf.variable(tf.zeros([2]), true, `browser_f16_bignorm_${Object.keys(clip)[0]}`);
       const opt = withClipping(tf.train.sgd(0.1), { ...clip, nonFinite: 'skip' });
+      opt.enableStats(); // the statistics are recorded only on request
       try {
         opt.applyGradients({ [v.name]: tf.tensor1d([300, -400]) });
         equal(opt.skippedSteps, 0, 'skippedSteps');

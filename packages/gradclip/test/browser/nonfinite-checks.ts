@@ -182,6 +182,7 @@ export async function nonFiniteChecks(checks: Checks, rounding: { rtol: number }
     await c(`withClipping(${name}, { clipnorm: 1, nonFinite: 'skip' }): NaN and Inf steps leave weights, slots and iterations bit-identical`, async () => {
       const v = tf.variable(tf.tensor1d([1, -2, 3]), true, `browser_skip_${name}`);
       const opt = withClipping(name === 'adam' ? tf.train.adam(0.01) : tf.train.momentum(0.05, 0.9), { clipnorm: 1, nonFinite: 'skip' });
+      opt.enableStats(); // the statistics are recorded only on request
       try {
         for (let i = 0; i < 3; i++) opt.applyGradients({ [v.name]: tf.tensor1d([0.5, 1, -1]) });
         const w0 = await read(v);
@@ -231,6 +232,7 @@ export async function nonFiniteChecks(checks: Checks, rounding: { rtol: number }
     await c(`withClipping(sgd(0.1), ${JSON.stringify(clip)}) ('propagate'): gradient [Inf, 1, NaN] on [1, 2, 3] gives ${JSON.stringify(expected.map(String))}`, async () => {
       const v = tf.variable(tf.tensor1d([1, 2, 3]), true, `browser_propagate_${Object.keys(clip)[0]}`);
       const opt = withClipping(tf.train.sgd(0.1), clip);
+      opt.enableStats();
       try {
         opt.applyGradients({ [v.name]: tf.tensor1d([Infinity, 1, NaN]) });
         close(await read(v), expected, widen({ rtol: 1e-6, atol: 1e-6 }), 'weights');
@@ -309,6 +311,7 @@ async function placementChecks(c: (name: string, fn: () => void | Promise<void>)
 
         const v = tf.variable(tf.zeros(p.shape), true, `browser_placement_${p.shape.join('x')}_${p.at}`);
         const opt = withClipping(tf.train.sgd(0.1), { globalClipnorm: 1, nonFinite: 'skip' });
+        opt.enableStats();
         try {
           opt.applyGradients({ [v.name]: g });
           equal(opt.skippedSteps, finite ? 0 : 1, `${label}: nonFinite 'skip' skippedSteps`);

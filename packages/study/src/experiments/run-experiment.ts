@@ -112,6 +112,7 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
   const data = toTensors(host);
   const { model, loss } = buildModel(s, host.exampleShape);
   const optimizer = buildOptimizer(s);
+  optimizer.enableStats(); // the per-step series read the wrapper's statistics (recorded only on request)
   let train: SummaryFileWriter | null = null;
   let val: SummaryFileWriter | null = null;
   if (options.logdir) {

@@ -86,6 +86,7 @@ describe('forced explosion (article regression, SGD lr 0.01, batch 32, cpu)', ()
 
   it("action 'skip' keeps the weights finite and unchanged by every skipped step", async () => {
     const opt = withClipping(tf.train.sgd(0.01));
+    opt.enableStats(); // this test reads each step's statistics (the wrapper records them only on request)
     const m = (m0 = regressionNetwork(opt));
     const det = lossSpikeDetector({ window: 8, warmup: 4, action: 'skip' });
     let beforeStep: Record<string, Float32Array> = {};

@@ -17,142 +17,174 @@
  * asked for (capped at 1 GiB). {@link releaseCpuBufferPool} empties it.
  *
  * The same hooks count, for every ArrayBuffer, how many live tensor data entries of the backend
- * wrap it (whole or as a view): {@link cpuDataExclusive} tells the in-place clipping whether
- * writing into a tensor's array can change any other tensor. The hooks are installed on every cpu
- * backend instance when it is created ({@link trackCpuBackends}, run when gradclip is imported),
- * so arrays of tensors made before that are not counted (and never written in place).
+ * wrap it (whole or as a view): {@link cpuInPlaceMode} tells the in-place clipping whether
+ * writing into a tensor's array can change any other tensor. Nothing is hooked at import: the
+ * hooks are installed on the active cpu backend when the fast path is first used on it, and the
+ * cpu backend factory is wrapped then so that an instance made later is hooked from its first
+ * tensor ({@link trackCpuBackend}); turning the fast path off removes them
+ * ({@link untrackCpuBackends}). Arrays of tensors made before the hooks are of unknown sharing:
+ * they are never written into, only replaced (see {@link cpuInPlaceMode}). All access to the
+ * backend's internals goes through internals/tfjs-internals.ts.
  */
+import type * as tf from '@tensorflow/tfjs';
 
-/** What the pool needs from tfjs-backend-cpu's `MathBackendCPU`. */
-interface CpuBackendHooks {
-  data: { get(dataId: object): { values?: unknown } | undefined; has(dataId: object): boolean };
-  disposeData(dataId: object, force?: boolean): boolean;
-  numDataIds(): number;
-  readSync(dataId: object): unknown;
-  read(dataId: object): Promise<unknown>;
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): unknown;
-  write(values: unknown, shape: number[], dtype: string): unknown;
-}
+import {
+  cpuDataCount,
+  cpuReplaceValues,
+  cpuValues,
+  patchCpuBackend,
+  wrapBackendFactory,
+  type CpuBackendHooks,
+} from '../../internals/tfjs-internals.js';
 
 /** Arrays shorter than this are plain allocations (V8's young heap is cheap for them). */
 const MIN_POOLED = 16384;
 const MAX_FREE_BYTES = 1 << 30;
 
-const hooked = new WeakSet<object>();
-/** Buffers owned by pooled tensors that nothing outside the backend has seen. */
-const owned = new WeakSet<ArrayBufferLike>();
+/**
+ * What the hooks have learnt since they were installed. Replaced by a fresh one when the fast path
+ * is turned off (the hooks are removed then, so what they counted goes stale).
+ */
+interface Tracking {
+  /** Buffers owned by pooled tensors that nothing outside the backend has seen. */
+  owned: WeakSet<ArrayBufferLike>;
+  /** Live tensor data entries (of hooked backends) that wrap each buffer, whole or as a view. */
+  wraps: WeakMap<ArrayBufferLike, number>;
+  /** Arrays the `write` hook has seen become tensor data. */
+  seen: WeakSet<object>;
+  /** Backends hooked while they held no data: every buffer of theirs is counted in `wraps`. */
+  countedFromStart: WeakSet<object>;
+  /**
+   * Buffers gradclip allocated while the hooks were in place (pool outputs, swapped-in arrays):
+   * every tensor data entry that wraps one has been counted, whenever its backend was hooked.
+   */
+  ours: WeakSet<ArrayBufferLike>;
+  /**
+   * Arrays the fused optimizer update made and swapped into variables' data entries, that nothing
+   * outside the backend has seen since (a read, or a view of them becoming a tensor, removes them).
+   */
+  updatable: WeakSet<ArrayBufferLike>;
+}
+
+function newTracking(): Tracking {
+  return { owned: new WeakSet(), wraps: new WeakMap(), seen: new WeakSet(), countedFromStart: new WeakSet(), ours: new WeakSet(), updatable: new WeakSet() };
+}
+
+let t = newTracking();
 const free = new Map<number, Float32Array[]>();
 let freeBytes = 0;
 let limitBytes = 0;
 
-/** Live tensor data entries (of hooked backends) that wrap each buffer, whole or as a view. */
-const wraps = new WeakMap<ArrayBufferLike, number>();
-/** Arrays the `write` hook has seen become tensor data. */
-const seen = new WeakSet<object>();
-/** Backends hooked while they held no data: every buffer of theirs is counted in `wraps`. */
-const countedFromStart = new WeakSet<object>();
-
-/**
- * Arrays the fused optimizer update made and swapped into variables' data entries, that nothing
- * outside the backend has seen since (a read, or a view of them becoming a tensor, removes them).
- */
-const updatable = new WeakSet<ArrayBufferLike>();
-
 function escape(values: unknown): void {
   if (ArrayBuffer.isView(values)) {
-    owned.delete(values.buffer);
-    updatable.delete(values.buffer);
+    t.owned.delete(values.buffer);
+    t.updatable.delete(values.buffer);
   }
 }
 
-function hook(backend: CpuBackendHooks): void {
-  if (hooked.has(backend)) return;
-  hooked.add(backend);
-  if (backend.numDataIds() === 0) countedFromStart.add(backend);
-  const { disposeData, readSync, read, makeTensorInfo, write } = backend;
-  const valuesOf = (dataId: object): unknown => backend.data.get(dataId)?.values;
-  backend.disposeData = function (dataId: object, force?: boolean): boolean {
-    const v = valuesOf(dataId);
-    const r = disposeData.call(this, dataId, force);
-    if (ArrayBuffer.isView(v) && !backend.data.has(dataId)) {
-      const k = wraps.get(v.buffer);
-      if (k != null) {
-        if (k <= 1) wraps.delete(v.buffer);
-        else wraps.set(v.buffer, k - 1);
-      }
-    }
-    if (v instanceof Float32Array && owned.has(v.buffer) && !backend.data.has(dataId)) {
-      owned.delete(v.buffer);
+function uncount(values: unknown): void {
+  if (!ArrayBuffer.isView(values)) return;
+  const k = t.wraps.get(values.buffer);
+  if (k == null) return;
+  if (k <= 1) t.wraps.delete(values.buffer);
+  else t.wraps.set(values.buffer, k - 1);
+}
+
+const HOOKS: CpuBackendHooks = {
+  beforeDispose() {},
+  afterDispose(v, deleted) {
+    if (!deleted) return;
+    uncount(v);
+    if (v instanceof Float32Array && t.owned.has(v.buffer)) {
+      t.owned.delete(v.buffer);
       giveBack(v);
     }
-    return r;
-  };
-  backend.readSync = function (dataId: object): unknown {
-    escape(valuesOf(dataId));
-    return readSync.call(this, dataId);
-  };
-  backend.read = function (dataId: object): Promise<unknown> {
-    escape(valuesOf(dataId));
-    return read.call(this, dataId);
-  };
-  backend.makeTensorInfo = function (shape: number[], dtype: string, values?: unknown): unknown {
-    escape(values);
-    return makeTensorInfo.call(this, shape, dtype, values);
-  };
-  backend.write = function (values: unknown, shape: number[], dtype: string): unknown {
-    escape(values);
-    const id = write.call(this, values, shape, dtype);
-    // makeTensorInfo goes through write too: every new data entry of the backend is counted here.
+  },
+  onRead: escape,
+  beforeWrite: escape,
+  afterWrite(values) {
     if (ArrayBuffer.isView(values)) {
-      seen.add(values);
-      wraps.set(values.buffer, (wraps.get(values.buffer) ?? 0) + 1);
+      t.seen.add(values);
+      t.wraps.set(values.buffer, (t.wraps.get(values.buffer) ?? 0) + 1);
     }
-    return id;
-  };
-}
+  },
+};
 
-/** Installs the hooks on a cpu backend instance (idempotent). */
+/** Hooked cpu backend instances, each with the function that removes its hooks. */
+const hooked = new Map<object, () => boolean>();
+let unwrapFactory: (() => boolean) | null = null;
+
+/**
+ * Installs the hooks on a cpu backend instance (idempotent). When it holds no data yet, every
+ * buffer it will hold is counted ("from the start"); else its older arrays are of unknown sharing
+ * (see {@link cpuInPlaceMode}).
+ */
 export function hookCpuBackend(backend: object): void {
-  hook(backend as CpuBackendHooks);
-}
-
-const wrappedFactories = new WeakSet<object>();
-
-/**
- * Hooks the cpu backend instance if tfjs has made it, and wraps the registered cpu backend
- * factory so that an instance made later is hooked from its first tensor on.
- */
-export function trackCpuBackends(engine: object): void {
-  const e = engine as { registry?: Record<string, object>; registryFactory?: Record<string, { factory: () => unknown } | undefined> };
-  const existing = e.registry?.cpu;
-  if (existing != null) hookCpuBackend(existing);
-  const entry = e.registryFactory?.cpu;
-  if (entry == null || wrappedFactories.has(entry)) return;
-  wrappedFactories.add(entry);
-  const factory = entry.factory;
-  entry.factory = () => {
-    const b = factory();
-    if (b != null && typeof b === 'object' && !(b instanceof Promise)) hookCpuBackend(b);
-    return b;
-  };
+  if (hooked.has(backend)) return;
+  if (cpuDataCount(backend) === 0) t.countedFromStart.add(backend);
+  hooked.set(backend, patchCpuBackend(backend, HOOKS));
 }
 
 /**
- * Whether `values`, the array of a tensor of the cpu `backend`, can be overwritten without changing
- * any other tensor of it: the backend was hooked before it held any data (so every buffer is
- * counted), the array spans its whole ArrayBuffer (not a view, e.g. a Slice result), the hooks saw
- * it become tensor data, and exactly one live data entry wraps that buffer (no view of it, and no
- * second tensor made from the same array, is alive).
+ * Hooks the active cpu backend instance, and wraps the registered cpu backend factory so that an
+ * instance made later is hooked from its first tensor on. Called when the fast path is first used
+ * on cpu (nothing is hooked at import); {@link untrackCpuBackends} undoes it.
  */
+export function trackCpuBackend(backend: object): void {
+  hookCpuBackend(backend);
+  wrapCpuFactory();
+}
+
+/** Wraps the registered cpu backend factory so that every instance it makes is hooked from its first tensor (idempotent). */
+export function wrapCpuFactory(): void {
+  if (unwrapFactory == null) unwrapFactory = wrapBackendFactory('cpu', hookCpuBackend);
+}
+
+/**
+ * Removes every hook and the factory wrapper, forgets what they counted and empties the pool (the
+ * fast path was turned off).
+ */
+export function untrackCpuBackends(): void {
+  for (const unhook of hooked.values()) unhook();
+  hooked.clear();
+  unwrapFactory?.();
+  unwrapFactory = null;
+  t = newTracking();
+  releaseCpuBufferPool();
+  limitBytes = 0;
+}
+
+/** How many cpu backend instances are hooked now, and whether the cpu factory is wrapped (for tests). */
+export function cpuHookState(): { backends: number; factoryWrapped: boolean } {
+  return { backends: hooked.size, factoryWrapped: unwrapFactory != null };
+}
+
+/** Whether `backend` was hooked before it held any data (every buffer of it is counted). */
+export function cpuCountedFromStart(backend: object): boolean {
+  return t.countedFromStart.has(backend);
+}
+
+/**
+ * How a cpu tensor's array `values` may be overwritten in place:
+ * - `'direct'`: write into it; no other tensor of the backend wraps its buffer (it is whole, the
+ *   hooks counted every entry that wraps it — its backend was hooked from the start, or gradclip
+ *   allocated it while hooked — and exactly one live entry does);
+ * - `'swap'`: its sharing is unknown (the array is older than the hooks): compute into a new
+ *   array and make that the tensor's data (other tensors, if any wrap the old array, keep it);
+ * - `'shared'`: it is a view of, or viewed by, another live tensor (e.g. a slice): not in place.
+ */
+export function cpuInPlaceMode(backend: object, values: Float32Array): 'direct' | 'swap' | 'shared' {
+  if (values.byteOffset !== 0 || values.byteLength !== values.buffer.byteLength) return 'shared';
+  const k = t.wraps.get(values.buffer) ?? 0;
+  if (t.countedFromStart.has(backend) || t.ours.has(values.buffer)) return t.seen.has(values) && k === 1 ? 'direct' : 'shared';
+  return k >= 2 ? 'shared' : 'swap';
+}
+
+/** Whether `values`, the array of a tensor of the cpu `backend`, can be overwritten directly (see {@link cpuInPlaceMode}). */
 export function cpuDataExclusive(backend: object, values: Float32Array): boolean {
-  return (
-    countedFromStart.has(backend) &&
-    values.byteOffset === 0 &&
-    values.byteLength === values.buffer.byteLength &&
-    seen.has(values) &&
-    wraps.get(values.buffer) === 1
-  );
+  return cpuInPlaceMode(backend, values) === 'direct';
 }
+
 function giveBack(v: Float32Array): void {
   if (freeBytes + v.byteLength > limitBytes) return; // let the GC have it
   const list = free.get(v.length);
@@ -166,23 +198,22 @@ function giveBack(v: Float32Array): void {
  * element), recycled where possible. Call {@link adoptCpuOutputs} once they are the data of
  * the new tensors.
  */
-export function cpuOutputArrays(backend: object, lengths: readonly number[]): Float32Array[] {
-  hook(backend as CpuBackendHooks);
+export function cpuOutputArrays(lengths: readonly number[]): Float32Array[] {
   let bytes = 0;
   for (const n of lengths) if (n >= MIN_POOLED) bytes += 4 * n;
   limitBytes = Math.min(MAX_FREE_BYTES, Math.max(limitBytes, bytes));
   return lengths.map((n) => {
-    if (n < MIN_POOLED) return new Float32Array(n);
-    const v = free.get(n)?.pop();
-    if (v == null) return new Float32Array(n);
-    freeBytes -= v.byteLength;
+    let v = n < MIN_POOLED ? undefined : free.get(n)?.pop();
+    if (v == null) v = new Float32Array(n);
+    else freeBytes -= v.byteLength;
+    t.ours.add(v.buffer);
     return v;
   });
 }
 
 /** Marks arrays from {@link cpuOutputArrays}, now the data of new tensors, as pooled. */
 export function adoptCpuOutputs(arrays: readonly Float32Array[]): void {
-  for (const v of arrays) if (v.length >= MIN_POOLED) owned.add(v.buffer);
+  for (const v of arrays) if (v.length >= MIN_POOLED) t.owned.add(v.buffer);
 }
 
 /** Drops every free buffer (they are garbage-collected); returns the bytes released. */
@@ -205,35 +236,32 @@ export function cpuBufferPoolBytes(): number {
  * exactly one tensor data entry, with reference count 1, holds it. Else null (the caller computes
  * into a new array and swaps it in).
  */
-export function cpuUpdatableValues(backend: object, dataId: object): Float32Array | null {
-  const b = backend as CpuBackendHooks & { refCount(dataId: object): number };
-  const values = b.data.get(dataId)?.values;
-  if (!(values instanceof Float32Array) || !updatable.has(values.buffer)) return null;
-  if (b.refCount(dataId) !== 1 || !cpuDataExclusive(backend, values)) return null;
+export function cpuUpdatableValues(backend: tf.KernelBackend, dataId: object): Float32Array | null {
+  const values = cpuValues(backend, dataId);
+  if (!(values instanceof Float32Array) || !t.updatable.has(values.buffer)) return null;
+  if (backend.refCount(dataId) !== 1 || cpuInPlaceMode(backend, values) !== 'direct') return null;
   return values;
 }
 
 /**
- * Makes `values` (a new array nothing else holds) the data of the cpu tensor data `dataId`, in
- * place of its old array (which is left to its other holders, if any, and the GC). Every tensor
- * sharing `dataId` sees the new values, as after `Variable.assign`.
+ * Makes `values` (a new array nothing else holds, allocated by gradclip) the data of the cpu
+ * tensor data `dataId`, in place of its old array (which is left to its other holders, if any, and
+ * the GC). Every tensor sharing `dataId` sees the new values, as after `Variable.assign`.
+ * `pooled`: the array goes back to the pool when its data is deleted (a clipped gradient's);
+ * otherwise the fused optimizer update may overwrite it in place next time (a variable's).
  */
-export function cpuSwapInValues(backend: object, dataId: object, values: Float32Array): void {
-  const b = backend as CpuBackendHooks;
-  hook(b);
-  const entry = b.data.get(dataId) as { values?: unknown } | undefined;
-  if (entry == null) throw new Error('gradclip: tensor data not found on the cpu backend');
-  const old = entry.values;
+export function cpuSwapInValues(backend: object, dataId: object, values: Float32Array, pooled = false): void {
+  const old = cpuReplaceValues(backend, dataId, values);
   if (ArrayBuffer.isView(old)) {
-    const k = wraps.get(old.buffer);
-    if (k != null) {
-      if (k <= 1) wraps.delete(old.buffer);
-      else wraps.set(old.buffer, k - 1);
-    }
-    owned.delete(old.buffer); // no longer this entry's: never recycled from here
+    uncount(old);
+    t.owned.delete(old.buffer); // no longer this entry's: never recycled from here
   }
-  entry.values = values;
-  seen.add(values);
-  wraps.set(values.buffer, (wraps.get(values.buffer) ?? 0) + 1);
-  updatable.add(values.buffer);
+  t.seen.add(values);
+  t.ours.add(values.buffer);
+  t.wraps.set(values.buffer, (t.wraps.get(values.buffer) ?? 0) + 1);
+  if (pooled) {
+    if (values.length >= MIN_POOLED) t.owned.add(values.buffer);
+  } else {
+    t.updatable.add(values.buffer);
+  }
 }

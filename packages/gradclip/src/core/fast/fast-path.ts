@@ -11,6 +11,11 @@
  *   *more* accurate than the float32 reduction (norm relative error ~1e-7 instead of ~1e-4 at 1M).
  * - `x * s` and `min(max(x, -c), c)` are bit-identical to tfjs's kernels (NaN, ±0, ±inf included).
  * - Non-float32 inputs are cast to float32 first, as `toFloat()` does.
+ *
+ * The fast path is gated by one switch (internals/fast-path-switch.ts: `setFastPath`,
+ * `GRADCLIP_FAST_PATH=0`, the capability check). Nothing is set up at import: the first call of
+ * {@link fastPathBackend} on a cpu or wasm backend instance checks it, hooks it (cpu), registers
+ * the fused kernels and runs their probe once per backend kind.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MaybeTensor } from '../grad-forms.js';
@@ -21,64 +26,122 @@ import {
   SUMS_OF_SQUARES_KERNEL,
   SUM_OF_SQUARES_KERNEL,
   ensureFusedKernels,
+  removeFusedKernels,
   wasmKernelsFor,
   type FusedBackendName,
   type KerasClipMode,
 } from './fused-kernels.js';
-
-import { cpuDataExclusive, trackCpuBackends } from './cpu-buffer-pool.js';
+import { cpuInPlaceMode, trackCpuBackend, untrackCpuBackends, wrapCpuFactory } from './cpu-buffer-pool.js';
+import { probeFusedKernels } from './kernel-probe.js';
+import {
+  disableFastPathForProcess,
+  fastPathOffReason,
+  fastPathOn,
+  markProbePassed,
+  noteInstalled,
+  onFastPathOff,
+  onFastPathRequested,
+  probePassed,
+  setFastPath,
+} from '../../internals/fast-path-switch.js';
+import { cpuBackendMismatch, cpuValues, registeredVariableList, wasmBackendMismatch } from '../../internals/tfjs-internals.js';
 
 export type { KerasClipMode } from './fused-kernels.js';
 
-// Count the cpu backend's buffers from its first tensor on (see cpuDataExclusive).
-trackCpuBackends(tf.engine());
-
-let enabled = true;
 let inPlaceOn = true;
-/** Backends whose fused kernels this module has registered (tfjs keeps them for the process). */
-const registered = new Set<FusedBackendName>();
-/** The last wasm backend whose SIMD module loaded and whose kernels are registered (checked once per backend). */
+/** The cpu / wasm backend instance the fast path was last set up on (checked, hooked, kernels registered). */
+let cpuReady: object | null = null;
 let wasmReady: object | null = null;
 
+onFastPathOff(() => {
+  cpuReady = null;
+  wasmReady = null;
+  removeFusedKernels();
+  untrackCpuBackends();
+});
+
+// setFastPath(true): set up the active backend at once (on cpu, before the caller makes tensors,
+// so that its buffers are counted from the start), and wrap the cpu factory so that a cpu backend
+// made later (e.g. by the first tensor, or tf.setBackend('cpu')) is counted from its first tensor.
+onFastPathRequested(() => {
+  noteInstalled();
+  wrapCpuFactory();
+  const engine = tf.engine();
+  const name = engine.backendName;
+  if (name !== 'cpu' && name !== 'wasm') return; // (also: no backend initialised yet)
+  let backend: object;
+  try {
+    backend = engine.backend;
+  } catch {
+    return; // its asynchronous initialisation is still running: set up at first use
+  }
+  if (backend !== (name === 'cpu' ? cpuReady : wasmReady)) setUp(name, backend);
+});
+
 /**
- * Turns the fast path on or off for the whole process (tests and benchmarks compare both).
+ * Sets the fast path up on `backend` (the active `kind` backend): checks that it looks like TF.js
+ * 4.22's, hooks it (cpu; and wraps the cpu factory), registers the fused kernels and, once per
+ * kind, runs the probe. False when the fast path cannot run there: no SIMD module on wasm (the
+ * composition is used, as on other backends), or a failed check (the fast path is then off for
+ * the process).
+ */
+function setUp(kind: FusedBackendName, backend: object): boolean {
+  const mismatch = kind === 'cpu' ? cpuBackendMismatch(backend) : wasmBackendMismatch(backend);
+  if (mismatch != null) {
+    disableFastPathForProcess(mismatch, kind);
+    return false;
+  }
+  if (kind === 'wasm' && wasmKernelsFor(backend) == null) return false; // e.g. an engine without SIMD128
+  noteInstalled();
+  if (kind === 'cpu') trackCpuBackend(backend);
+  ensureFusedKernels(kind);
+  if (!probePassed(`kernels:${kind}`)) {
+    const why = probeFusedKernels(kind);
+    if (why != null) {
+      disableFastPathForProcess(why, kind);
+      return false;
+    }
+    markProbePassed(`kernels:${kind}`);
+  }
+  if (kind === 'cpu') cpuReady = backend;
+  else wasmReady = backend;
+  return true;
+}
+
+/**
+ * Turns the fast path on or off for the whole process (tests and benchmarks compare both): the
+ * same switch as the public {@link setFastPath}.
  *
  * @returns The previous setting.
  */
 export function setFastPathEnabled(on: boolean): boolean {
-  const before = enabled;
-  enabled = on;
-  return before;
+  return setFastPath(on);
 }
 
-/** Whether the fast path is enabled (it is by default). */
+/** Whether the fast path is on (it is by default; see `fastPathStatus`). */
 export function fastPathEnabled(): boolean {
-  return enabled;
+  return fastPathOn();
 }
 
 /**
- * The backend whose fused kernels the next clip would use, or null for the composition: the
- * active backend must be `cpu` or `wasm` (with the SIMD module loadable), the fast path enabled,
- * and no gradient tape recording (the kernels have no gradient).
+ * The backend whose fused kernels the next clip would use, or null for the composition: the fast
+ * path must be on (switch, environment, capability check), the active backend `cpu` or `wasm`
+ * (with the SIMD module loadable), and no gradient tape recording (the kernels have no gradient).
+ * The first call on a backend sets the fast path up there (see `setUp`).
  */
 export function fastPathBackend(): FusedBackendName | null {
-  if (!enabled) return null;
+  if (!fastPathOn()) return null;
   const engine = tf.engine();
   if (engine.isTapeOn()) return null;
   const name = engine.backendName;
   if (name === 'cpu') {
-    if (!registered.has('cpu')) ensureFusedKernels('cpu');
-    registered.add('cpu');
+    const backend = engine.backend;
+    if (backend !== cpuReady && !setUp('cpu', backend)) return null;
     return 'cpu';
   }
   if (name === 'wasm') {
     const backend = engine.backend;
-    if (backend !== wasmReady) {
-      if (wasmKernelsFor(backend) == null) return null;
-      if (!registered.has('wasm')) ensureFusedKernels('wasm');
-      registered.add('wasm');
-      wasmReady = backend; // its SIMD module is instantiated (and cached) for its memory
-    }
+    if (backend !== wasmReady && !setUp('wasm', backend)) return null;
     return 'wasm';
   }
   return null;
@@ -108,32 +171,30 @@ export { inPlaceWrites } from './fused-kernels.js';
 /** Why the fast path (hence in-place clipping) is off now. */
 function noFastPathReason(): string {
   const engine = tf.engine();
-  if (!enabled) return 'the fused fast path is disabled (setFastPathEnabled(false))';
+  const off = fastPathOffReason();
+  if (off != null) return `the fast path is disabled (${off})`;
   if (engine.isTapeOn()) return 'a gradient tape is recording (inside tf.grad / tf.variableGrads)';
   return `the active backend '${engine.backendName}' has no in-place clipping kernels (cpu and wasm have)`;
 }
 
-interface RefCountingBackend {
-  refCount(dataId: object): number;
-  data?: { get(dataId: object): { values?: unknown } | undefined };
-}
-
 /**
- * For each of `xs`, why its data cannot be overwritten in place on the active backend, or null
- * when it can. The rule: the fused fast path is active (cpu or wasm, no tape); the tensor is a live
- * float32 tensor, not a `tf.Variable`; on the active backend its data has reference count 1 (no
- * other tensor — a clone, a reshape, a variable made or assigned from it — shares it) and is not a
- * registered variable's; it appears once in `xs`; and on cpu its typed array is exclusively its own
- * (not a Slice view, not viewed by another tensor, see `cpuDataExclusive`). On wasm a tensor's
- * data is its own block of the heap, so the reference count is the whole story there.
+ * For each of `xs`, how the in-place kernels may write it: 1 = into its data; 2 = (cpu) into a new
+ * array that replaces its data; or, as a string, why it cannot be written in place. The rule: the
+ * fused fast path is active (cpu or wasm, no tape); the tensor is a live float32 tensor, not a
+ * `tf.Variable`; on the active backend its data has reference count 1 (no other tensor — a clone,
+ * a reshape, a variable made or assigned from it — shares it) and is not a registered variable's;
+ * it appears once in `xs`; and on cpu its typed array is not a Slice view nor viewed by another
+ * live tensor (see `cpuInPlaceMode`: an array older than the cpu hooks, whose sharing they cannot
+ * know, is replaced instead of written). On wasm a tensor's data is its own block of the heap, so
+ * the reference count is the whole story there.
  *
  * `variables`: `'all'` compares every tensor's data with every registered variable's; or the
  * variable each of `xs` is the gradient of (null where unknown), compared one to one (cheaper).
  */
-export function inPlaceBlockers(xs: readonly tf.Tensor[], variables: 'all' | readonly (tf.Variable | null)[] = 'all'): (string | null)[] {
+export function inPlaceModes(xs: readonly tf.Tensor[], variables: 'all' | readonly (tf.Variable | null)[] = 'all'): (1 | 2 | string)[] {
   const name = fastPathBackend();
   const engine = tf.engine();
-  const backend = engine.backend as unknown as RefCountingBackend;
+  const backend = engine.backend;
   let variableData: Map<object, string> | null = null;
   const firstIndex = new Map<object, number>();
   return xs.map((x, i) => {
@@ -154,7 +215,7 @@ export function inPlaceBlockers(xs: readonly tf.Tensor[], variables: 'all' | rea
     if (variables === 'all') {
       if (variableData == null) {
         variableData = new Map();
-        for (const v of Object.values(engine.registeredVariables)) variableData.set(v.dataId, v.name);
+        for (const v of registeredVariableList()) variableData.set(v.dataId, v.name);
       }
       const owner = variableData.get(x.dataId);
       if (owner != null) return `its data is the value of the variable '${owner}'`;
@@ -163,12 +224,31 @@ export function inPlaceBlockers(xs: readonly tf.Tensor[], variables: 'all' | rea
       if (v != null && v.dataId === x.dataId) return `its data is the value of the variable '${v.name}'`;
     }
     if (name === 'cpu') {
-      const values = backend.data?.get(x.dataId)?.values;
-      if (!(values instanceof Float32Array) || !cpuDataExclusive(backend, values)) {
-        return 'on the cpu backend its array is a view of, or is viewed by, another tensor (e.g. a slice), or was made before gradclip was imported';
-      }
+      const values = cpuValues(backend, x.dataId);
+      const mode = values instanceof Float32Array ? cpuInPlaceMode(backend, values) : 'shared';
+      if (mode === 'shared') return 'on the cpu backend its array is a view of, or is viewed by, another tensor (e.g. a slice)';
+      return mode === 'swap' ? 2 : 1;
     }
-    return null;
+    return 1;
+  });
+}
+
+/**
+ * For each of `xs`, why its data cannot be overwritten in place on the active backend, or null
+ * when it can (see {@link inPlaceModes}).
+ */
+export function inPlaceBlockers(xs: readonly tf.Tensor[], variables: 'all' | readonly (tf.Variable | null)[] = 'all'): (string | null)[] {
+  return inPlaceModes(xs, variables).map((m) => (typeof m === 'string' ? m : null));
+}
+
+/**
+ * The `inPlace` kernel flags (1 or 2 each) for tensors that passed {@link inPlaceBlockers}: from
+ * `modes` (what {@link inPlaceModes} returned for them, nothing having changed since), or checked again.
+ */
+function flagsOf(xs: readonly tf.Tensor[], modes: readonly (1 | 2 | string)[] = inPlaceModes(xs)): number[] {
+  return modes.map((m, i) => {
+    if (typeof m === 'string') throw new Error(`gradclip internal error: entry ${i} cannot be modified in place: ${m}`);
+    return m;
   });
 }
 
@@ -246,24 +326,27 @@ export function fusedClampValue(xs: readonly tf.Tensor[], clipValue: number): tf
 
 /**
  * Multiplies each of `xs` by `scale` (a scalar, or one scale per tensor) *in place*, as one fused
- * kernel call. Every tensor must have passed {@link inPlaceBlockers} (not re-checked here).
+ * kernel call. Every tensor must have passed {@link inPlaceBlockers}; `modes`: what
+ * {@link inPlaceModes} returned for them (else they are checked again, to choose how to write).
  * Bit-identical to {@link fusedScale}.
  */
-export function scaleInPlace(xs: readonly tf.Tensor[], scale: tf.Scalar | tf.Tensor1D): void {
+export function scaleInPlace(xs: readonly tf.Tensor[], scale: tf.Scalar | tf.Tensor1D, modes?: readonly (1 | 2 | string)[]): void {
   if (xs.length === 0) return;
+  const inPlace = flagsOf(xs, modes);
   tf.tidy(() => {
     const s = scale.dtype === 'float32' ? scale : scale.toFloat();
-    run(SCALE_KERNEL, [...xs, s], { inPlace: xs.map(() => 1) });
+    run(SCALE_KERNEL, [...xs, s], { inPlace });
   });
 }
 
 /**
  * Clamps each of `xs` to `[-clipValue, clipValue]` *in place*, as one fused kernel call. Every
- * tensor must have passed {@link inPlaceBlockers}. Bit-identical to {@link fusedClampValue}.
+ * tensor must have passed {@link inPlaceBlockers} (`modes`: as for {@link scaleInPlace}).
+ * Bit-identical to {@link fusedClampValue}.
  */
-export function clampInPlace(xs: readonly tf.Tensor[], clipValue: number): void {
+export function clampInPlace(xs: readonly tf.Tensor[], clipValue: number, modes?: readonly (1 | 2 | string)[]): void {
   if (xs.length === 0) return;
-  run(CLAMP_VALUE_KERNEL, [...xs], { clipValue, inPlace: xs.map(() => 1) });
+  run(CLAMP_VALUE_KERNEL, [...xs], { clipValue, inPlace: flagsOf(xs, modes) });
 }
 
 /**
@@ -329,10 +412,10 @@ export function fusedKerasClip(
   let flags: number[] = [];
   if (inPlace !== false && mode !== 'none') {
     const vars = inPlace.filter((_, i) => list[i] != null);
-    flags = inPlaceBlockers(xs, vars).map((why) => (why == null ? 1 : 0));
+    flags = inPlaceModes(xs, vars).map((m) => (typeof m === 'string' ? 0 : m));
   }
   const attrs: tf.NamedAttrMap = { mode, c: mode === 'none' ? 0 : c };
-  if (flags.includes(1)) attrs.inPlace = flags;
+  if (flags.some((f) => f !== 0)) attrs.inPlace = flags;
   const out = run(KERAS_CLIP_STATS_KERNEL, xs, attrs) as tf.Tensor[];
   const packed = out[0] as tf.Tensor1D;
   // Outputs 1… are the clipped copies of the unflagged gradients, when the kernel wrote anything
@@ -341,7 +424,7 @@ export function fusedKerasClip(
   if (out.length > 1) {
     let k = 1;
     let i = 0;
-    grads = list.map((t) => (t == null ? t : flags[i++] === 1 ? t : out[k++]));
+    grads = list.map((t) => (t == null ? t : (flags[i++] ?? 0) !== 0 ? t : out[k++]));
   }
   return { grads, packed };
 }

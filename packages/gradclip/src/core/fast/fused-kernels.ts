@@ -10,10 +10,12 @@
  * | `GradclipKerasClipStats` | float32 tensors; attrs `mode`, `c` | what one Keras clipping step measures, see {@link KERAS_CLIP_STATS_KERNEL} |
  *
  * In-place mode: `GradclipScale`, `GradclipClampValue` and `GradclipKerasClipStats` take an optional
- * attr `inPlace`, a number[] with one 0/1 flag per tensor input. A flagged input's data is
- * overwritten with its result and it gets no output (outputs are only made for unflagged inputs,
- * in input order). Same arithmetic, same bits. Callers flag only tensors whose data nothing else
- * can see (see `inPlaceBlocker` in fast-path.ts): the kernels do not check.
+ * attr `inPlace`, a number[] with one flag per tensor input: 0 = a new output; 1 = overwrite the
+ * input's data (on wasm its data then gets a new id, see `wasmRekey`); 2 (cpu only) = compute into
+ * a new array and make it the input's data in place of the old one (for arrays whose sharing the
+ * cpu hooks cannot know). A flagged input gets no output (outputs are only made for unflagged
+ * inputs, in input order). Same arithmetic, same bits. Callers flag only tensors whose data
+ * nothing else can see (see `inPlaceBlockers` in fast-path.ts): the kernels do not check.
  *
  * Sums are accumulated in float64 (cpu) or in float32 runs of 16 terms folded into float64
  * (wasm SIMD), then rounded once to float32, so a total above float32's max is `inf` exactly
@@ -25,8 +27,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clampInto, countNonFinite, maxAbs, scaleInto, sumOfSquaresF64 } from './cpu-loops.js';
-import { clipWasmFor, wasmBackendMemory, type ClipWasmExports } from './wasm-clip-module.js';
-import { adoptCpuOutputs, cpuOutputArrays } from './cpu-buffer-pool.js';
+import { clipWasmFor, type ClipWasmExports } from './wasm-clip-module.js';
+import { adoptCpuOutputs, cpuOutputArrays, cpuSwapInValues } from './cpu-buffer-pool.js';
+import { cpuValues as cpuStorage, isWasmBackend, wasmHeapMemory, wasmOffset, wasmRekey } from '../../internals/tfjs-internals.js';
 
 export const SUM_OF_SQUARES_KERNEL = 'GradclipSumOfSquares';
 export const SUMS_OF_SQUARES_KERNEL = 'GradclipSumsOfSquares';
@@ -64,16 +67,13 @@ export type KerasClipMode = 'none' | 'global' | 'clipnorm' | 'clipvalue';
 /** The backends that have fused kernels. */
 export type FusedBackendName = 'cpu' | 'wasm';
 
-/** What the kernels need from the cpu backend (tfjs-backend-cpu's `MathBackendCPU`). */
+/** The cpu backend's kernel API the kernels call (tfjs-backend-cpu's `MathBackendCPU`). */
 interface CpuBackendLike {
-  data: { get(dataId: object): { values?: unknown } | undefined };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array | Uint8Array): tf.TensorInfo;
 }
 
-/** What the kernels need from the wasm backend (tfjs-backend-wasm's `BackendWasm`). */
+/** The wasm backend's kernel API the kernels call (tfjs-backend-wasm's `BackendWasm`). */
 interface WasmBackendLike {
-  wasm: unknown;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -91,7 +91,7 @@ function size(info: tf.TensorInfo): number {
 // ---- cpu ---------------------------------------------------------------------------------------
 
 function cpuValues(backend: CpuBackendLike, info: tf.TensorInfo): Float32Array {
-  const values = backend.data.get(info.dataId)?.values;
+  const values = cpuStorage(backend, info.dataId);
   if (values instanceof Float32Array) return values;
   // A float32 tensor made by a cast can keep its source's typed array on the cpu backend.
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return Float32Array.from(values as unknown as ArrayLike<number>);
@@ -108,7 +108,7 @@ function cpuSumOfSquares(backend: CpuBackendLike, xs: tf.TensorInfo[]): number {
 
 /** The SIMD module bound to this wasm backend's memory, or null when it cannot be used. */
 export function wasmKernelsFor(backend: object): ClipWasmExports | null {
-  const memory = wasmBackendMemory((backend as Partial<WasmBackendLike>).wasm);
+  const memory = wasmHeapMemory(backend);
   return memory == null ? null : clipWasmFor(memory);
 }
 
@@ -119,9 +119,7 @@ function wasmModule(backend: WasmBackendLike): ClipWasmExports {
 }
 
 function offsetOf(backend: WasmBackendLike, info: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(info.dataId);
-  if (data == null) throw new Error('gradclip: tensor data not found on the wasm backend');
-  return data.memoryOffset;
+  return wasmOffset(backend, info.dataId);
 }
 
 function wasmSumOfSquares(backend: WasmBackendLike, ex: ClipWasmExports, x: tf.TensorInfo): number {
@@ -132,7 +130,7 @@ function wasmSumOfSquares(backend: WasmBackendLike, ex: ClipWasmExports, x: tf.T
 // ---- kernel functions --------------------------------------------------------------------------
 
 function isWasm(backend: object): backend is WasmBackendLike {
-  return 'dataIdMap' in backend && 'wasm' in backend;
+  return isWasmBackend(backend);
 }
 
 function scalarOut(backend: object, value: number): tf.TensorInfo {
@@ -178,7 +176,7 @@ function sumsOfSquaresKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 /** Tensors the kernels have overwritten in place so far (for tests and benchmarks). */
 export const inPlaceWrites = { tensors: 0 };
 
-/** The `inPlace` attr: one 0/1 flag per tensor input (absent: none in place). */
+/** The `inPlace` attr: one flag (0, 1, 2) per tensor input (absent: none in place). */
 function inPlaceFlags(attrs: tf.NamedAttrMap | undefined): readonly number[] {
   const f = (attrs as { inPlace?: number[] } | undefined)?.inPlace;
   return Array.isArray(f) ? f : [];
@@ -186,9 +184,10 @@ function inPlaceFlags(attrs: tf.NamedAttrMap | undefined): readonly number[] {
 
 /**
  * Applies `op(src, dst, n, param_i)` to every input: into a new float32 output of the same shape,
- * or, for inputs flagged in `inPlace`, into the input's own data (`dst = src`). `params` has one
- * value, or one per input. Returns the new outputs (unflagged inputs only, in order) and, for
- * every input, the tensor that now holds its result (the input itself when done in place).
+ * or, for inputs flagged in `inPlace`, into the input's own data (flag 1: `dst = src`; flag 2, cpu:
+ * into a new array that then replaces the input's). `params` has one value, or one per input.
+ * Returns the new outputs (unflagged inputs only, in order) and, for every input, the tensor that
+ * now holds its result (the input itself when done in place).
  */
 function elementwise(
   backend: object,
@@ -200,7 +199,7 @@ function elementwise(
 ): { outs: tf.TensorInfo[]; results: tf.TensorInfo[] } {
   // No local closures here: this runs on every clipping training step (and tsx names each one).
   const one = params.length === 1;
-  for (let i = 0; i < xs.length; ++i) if (inPlace[i] === 1) inPlaceWrites.tensors += 1;
+  for (let i = 0; i < xs.length; ++i) if (inPlace[i] === 1 || inPlace[i] === 2) inPlaceWrites.tensors += 1;
   if (isWasm(backend)) {
     const ex = wasmModule(backend);
     const outs: tf.TensorInfo[] = [];
@@ -210,6 +209,8 @@ function elementwise(
         if (n > 0) {
           const p = offsetOf(backend, x);
           wasmOp(ex, p, p, n, one ? params[0] : params[i]);
+          // A new id for the new contents: tfjs-wasm keys its packed-weight caches by id.
+          wasmRekey(backend, x.dataId, n);
         }
         return x;
       }
@@ -221,10 +222,12 @@ function elementwise(
     return { outs, results };
   }
   const cpu = backend as CpuBackendLike;
-  const copied = xs.filter((_, i) => inPlace[i] !== 1);
+  const fresh: number[] = [];
+  for (let i = 0; i < xs.length; ++i) if (inPlace[i] !== 1) fresh.push(size(xs[i]));
   // Recycled buffers of earlier outputs: a fresh large array costs a page fault per 4 KiB.
-  const arrays = cpuOutputArrays(backend, copied.map(size));
+  const arrays = cpuOutputArrays(fresh);
   const outs: tf.TensorInfo[] = [];
+  const adopted: Float32Array[] = [];
   let k = 0;
   const results = xs.map((x, i) => {
     const v = cpuValues(cpu, x);
@@ -234,11 +237,16 @@ function elementwise(
     }
     const a = arrays[k++];
     cpuOp(v, one ? params[0] : params[i], a);
+    if (inPlace[i] === 2) {
+      cpuSwapInValues(backend, x.dataId, a, true);
+      return x;
+    }
+    adopted.push(a);
     const out = cpu.makeTensorInfo(x.shape, 'float32', a);
     outs.push(out);
     return out;
   });
-  adoptCpuOutputs(arrays);
+  adoptCpuOutputs(adopted);
   return { outs, results };
 }
 
@@ -365,12 +373,28 @@ const KERNELS: [string, tf.KernelFunc][] = [
   [KERAS_CLIP_STATS_KERNEL, kerasClipStatsKernel as unknown as tf.KernelFunc],
 ];
 
+/** The kernel configs this module registered (and may remove). */
+const ours: tf.KernelConfig[] = [];
+
 /**
  * Registers the fused kernels for `backendName` once (idempotent; a kernel someone else
  * registered under the same name is left alone).
  */
 export function ensureFusedKernels(backendName: FusedBackendName): void {
   for (const [kernelName, kernelFunc] of KERNELS) {
-    if (tf.getKernel(kernelName, backendName) == null) tf.registerKernel({ kernelName, backendName, kernelFunc });
+    if (tf.getKernel(kernelName, backendName) == null) {
+      const config: tf.KernelConfig = { kernelName, backendName, kernelFunc };
+      tf.registerKernel(config);
+      ours.push(config);
+    }
+  }
+}
+
+/** Unregisters the fused kernels this module registered (the fast path was turned off). */
+export function removeFusedKernels(): void {
+  for (const config of ours.splice(0)) {
+    if (tf.getKernel(config.kernelName, config.backendName)?.kernelFunc === config.kernelFunc) {
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
   }
 }

@@ -1,6 +1,7 @@
 /** Running a cpu-backend kernel on wasm tensors: copy in, run, copy back. */
 import * as tf from '@tensorflow/tfjs';
 import { GradclipError } from '../../errors.js';
+import { silenceCpuBanner } from '../../internals/tfjs-internals.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 let privateCpu: tf.KernelBackend | undefined;
@@ -17,7 +18,7 @@ export function cpuForwardBackend(): tf.KernelBackend {
     const made = factory();
     if (made instanceof Promise) throw new GradclipError("cpu forwarding needs a synchronous 'cpu' backend factory.");
     // Skip the one-off "looks like you are running TensorFlow.js in Node.js" banner on first write.
-    (made as unknown as { firstUse?: boolean }).firstUse = false;
+    silenceCpuBanner(made);
     privateCpu = made;
   }
   return privateCpu;

@@ -1,7 +1,7 @@
 /** Finding the initialised `wasm` backend without side effects, with errors that say what to do. */
-import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { GradclipError } from '../../errors.js';
+import { backendRegistered, createdBackend } from '../../internals/tfjs-internals.js';
 
 /** The wasm backend instance, as the kernels here see it (heap views, `makeOutput`, ref counts). */
 export type WasmBackend = BackendWasm;
@@ -22,15 +22,14 @@ export const WASM_NOT_INITIALISED_MSG =
  * Returns the initialised `wasm` backend instance.
  *
  * Unlike `tf.findBackend('wasm')`, this never starts the backend's (asynchronous) initialisation
- * as a side effect: it only looks at the engine's registry.
+ * as a side effect: it only looks at the engine's registry (through internals/tfjs-internals.ts).
  *
  * @throws GradclipError when the backend is not registered or not initialised; the message says
  *   which calls to make.
  */
 export function getWasmBackend(): WasmBackend {
-  const engine = tf.engine();
-  const backend = engine.registry['wasm'] as WasmBackend | undefined;
+  const backend = createdBackend('wasm') as WasmBackend | undefined;
   if (backend != null) return backend;
-  if (engine.registryFactory['wasm'] == null) throw new GradclipError(WASM_NOT_REGISTERED_MSG);
+  if (!backendRegistered('wasm')) throw new GradclipError(WASM_NOT_REGISTERED_MSG);
   throw new GradclipError(WASM_NOT_INITIALISED_MSG);
 }

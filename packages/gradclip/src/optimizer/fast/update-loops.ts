@@ -2,7 +2,7 @@
  * The arithmetic of tfjs 4.22's SGD, Momentum, Adam, RMSProp, Adagrad, Adadelta and Adamax
  * `applyGradients` for one variable, as
  * float32 loops over typed arrays (the cpu backend's fused optimizer update; the wasm backend runs
- * the SIMD twins in clip-kernels.wat). Every op is rounded to float32 with `Math.fround`, in the
+ * the SIMD twins in update-kernels.wat). Every op is rounded to float32 with `Math.fround`, in the
  * order tfjs's kernels apply them, so the results are bit-identical to tfjs's chain of kernels
  * (float64 holds every float32 sum, product, quotient and square root before one rounding, so
  * rounding the float64 result gives the correctly rounded float32 result).
@@ -47,7 +47,7 @@ export interface AdamConstants {
   oneMinusBeta1: number;
   beta2: number;
   oneMinusBeta2: number;
-  /** `1 - beta1^t` in float32 (tfjs: `sub(1, accBeta1)`). */
+  /** `1 - beta1^t` in float32 (tfjs: `sub(1, beta1^t)`). */
   oneMinusAccBeta1: number;
   oneMinusAccBeta2: number;
   epsilon: number;

@@ -1,0 +1,53 @@
+/**
+ * The transform stage of the optimizer wrapper's step: runs a gradient transformation
+ * (`transforms.*`) on one step's gradients, with the variables as `params` and the loss when known,
+ * and returns the new gradients, the skip flag and the next state. The wrapper keeps the state.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
+import type { GradientTransformation } from '../transforms/types.js';
+
+/** What {@link runTransform} returns. */
+export interface TransformStepResult {
+  /** The transformed gradients, flat (same length, order and holes as the input). */
+  grads: MaybeTensor[];
+  /** The tensors of `grads` (all new, owned by the caller, who disposes them after the update). */
+  own: tf.Tensor[];
+  /** The transform asked to skip this step. */
+  skip: boolean;
+  /** The transform's next state (plain data). */
+  state: unknown;
+}
+
+/**
+ * Runs `transform.update` on `grads` (handed over in the caller's form) inside one `tf.tidy`, so
+ * that only the returned gradients survive. `state` is the transform's current state (from
+ * `transform.init(params)` on the first step); `params` pairs each gradient name with its variable.
+ *
+ * @example
+ * ```ts
+ * const g = flattenGrads({ w: tf.tensor1d([3, 4]) });
+ * const t = transforms.clipByGlobalNorm(1);
+ * const r = runTransform(t, t.init(), g, [], null);
+ * r.grads[0]!.dataSync(); //=> Float32Array [0.6, 0.8]
+ * tf.dispose(r.own);
+ * ```
+ */
+export function runTransform(
+  transform: GradientTransformation<unknown>,
+  state: unknown,
+  grads: FlatGrads,
+  params: readonly NamedTensor[],
+  loss: tf.Scalar | null,
+): TransformStepResult {
+  const input = grads.rebuild(grads.list) as tf.NamedTensorMap | NamedTensor[];
+  let next: unknown = state;
+  let skip = false;
+  const out = tf.tidy(() => {
+    const u = transform.update(input, state, params as NamedTensor[], loss == null ? undefined : { loss });
+    next = u.state;
+    skip = u.skip === true;
+    return { list: flattenGrads(u.grads as tf.NamedTensorMap | NamedTensor[]).list as tf.Tensor[] };
+  });
+  return { grads: out.list, own: out.list.filter((g): g is tf.Tensor => g != null), skip, state: next };
+}
