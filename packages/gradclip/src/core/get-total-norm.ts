@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NonFiniteError, ValueError, formatValue } from '../errors.js';
 import { flattenGrads, present, type Grads } from './grad-forms.js';
 import { fusedSumOfSquares } from './fast/fast-path.js';
+import { hostTotalSumOfSquares } from './host-sums.js';
 import { ieeeBackend, l2Norm, nanMask, pNormOfMagnitudes } from './exact-ops.js';
 
 /** Options of {@link getTotalNorm} and {@link clipGradNorm}. */
@@ -85,8 +86,9 @@ export function getTotalNorm(grads: Grads, normType: number = 2, errorIfNonfinit
     const xs = present(list);
     if (xs.length === 0) return tf.scalar(0);
     if (p === 2) {
-      // cpu/wasm: sqrt of one fused float64-accumulated Σx² (float32 overflow kept: Σ > max → inf).
-      const ss = fusedSumOfSquares(xs);
+      // cpu/wasm: sqrt of one fused Σx² with float64 partial sums (float32 overflow kept: Σ > max →
+      // inf); with the fast path off the same sum on the host (same bits).
+      const ss = fusedSumOfSquares(xs) ?? hostTotalSumOfSquares(xs);
       if (ss != null) return tf.sqrt(ss) as tf.Scalar;
     }
     const norms = xs.map((x) => vectorNorm(x, p));

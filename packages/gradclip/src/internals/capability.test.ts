@@ -3,9 +3,8 @@
  * kernel probe, or a failing fused-update probe, the fast path turns off for the process with one
  * warning, nothing of gradclip stays in TF.js (no backend hook, no wrapped factory, no fused
  * kernel), and every public function, fit included, returns what it returns with the fast path:
- * the same bits, except where a sum of squares is involved (norms: float64 on the fast path,
- * float32 in TF.js; equal to 1e-4 there, see testing/public-bits.ts) — and bit for bit what the
- * plain path gives with `setFastPath(false)`.
+ * the same bits, norms included (the plain path computes sums of squares on the host in the fused
+ * kernels' order, see core/host-sums.ts) — and bit for bit what `setFastPath(false)` gives.
  */
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';

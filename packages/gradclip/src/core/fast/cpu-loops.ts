@@ -5,34 +5,8 @@
  */
 import { clipWasmFor, type ClipWasmExports } from './wasm-clip-module.js';
 
-/**
- * `Σ x²` over a float32 array, accumulated in float64.
- *
- * Each `x*x` is the exact square of a float32 (48 significant bits fit in a float64), so the only
- * rounding is the float64 summation: relative error about `n/4 · 2^-53`, i.e. ~1e-10 at 1e7
- * values. inf and NaN propagate; the caller rounds the total to float32, where a total above
- * float32's max becomes inf (the anchors' float32 overflow).
- */
-export function sumOfSquaresF64(x: Float32Array): number {
-  const n = x.length;
-  const n4 = n - (n & 3);
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let i = 0; i < n4; i += 4) {
-    const a = x[i];
-    const b = x[i + 1];
-    const c = x[i + 2];
-    const d = x[i + 3];
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += d * d;
-  }
-  for (let i = n4; i < n; ++i) s0 += x[i] * x[i];
-  return s0 + s1 + (s2 + s3);
-}
+/** `Σ x²` in the cpu kernels' order (float64); defined with the host twin the plain path uses. */
+export { sumOfSquaresF64 } from '../host-sums.js';
 
 /**
  * `out[i] = x[i] * s` with float32 rounding: the float64 product of two float32 values is exact,

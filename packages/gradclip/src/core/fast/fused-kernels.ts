@@ -280,6 +280,9 @@ function outputOf(backend: object, shape: number[], dtype: tf.DataType, values: 
   return (backend as CpuBackendLike).makeTensorInfo(shape, dtype, values);
 }
 
+const addFloat64 = (a: number, b: number): number => a + b;
+const addFloat32 = (a: number, b: number): number => Math.fround(a + b);
+
 function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const xs = inputList(inputs);
   const { mode, c } = attrs as unknown as { mode: KerasClipMode; c: number };
@@ -311,9 +314,11 @@ function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     total64 += s;
     if (m > maxAbsAll) maxAbsAll = m;
   }
-  // The composition's arithmetic, each op rounded to float32 (tf.sum over a vector: float64 loop).
+  // The composition's arithmetic, each op rounded to float32. tf.sum over a vector is a float64
+  // loop on cpu (tfjs-backend-cpu) and a sequential float32 loop on wasm (tfjs-backend-wasm).
+  const acc = wasm != null ? addFloat32 : addFloat64;
   let sum = 0;
-  for (let i = 0; i < n; ++i) sum += ss[i];
+  for (let i = 0; i < n; ++i) sum = acc(sum, ss[i]);
   const globalNorm = f(Math.sqrt(f(sum)));
   const c32 = f(c);
   let clippedNorm = globalNorm;
@@ -333,7 +338,7 @@ function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
       const s = f(c32 / Math.max(norm, c32)); // Math.max propagates NaN
       scale[i] = s;
       if (norm > c32) clipped = true;
-      sq += f(ss[i] * f(s * s));
+      sq = acc(sq, f(ss[i] * f(s * s)));
     }
     clippedNorm = f(Math.sqrt(f(sq)));
   } else if (mode === 'clipvalue') {

@@ -8,12 +8,9 @@
  * data): with it off they must throw a ValueError naming why; their entry then holds the bits of the
  * copying twin (`clipGradNorm` / `clipGradValue`), which the in-place result must equal.
  *
- * Two kinds of results (see {@link NORM_BASED}): most are bit-identical with the fast path on and
- * off; those that go through a sum of squares (norms, and what a norm scales) are not, by design:
- * the fused Σx² accumulates in float64 (more accurate: relative error ~1e-7 instead of the float32
- * reduction's ~1e-4 at 1M values), so they differ from the plain TF.js path in the last bits —
- * on and off agree there within {@link NORM_TOLERANCE}. The plain path itself is deterministic:
- * two runs with the fast path off agree bit for bit, whatever turned it off.
+ * Every result is bit-identical with the fast path on and off, norms included: the fused Σx² has
+ * float64 partial sums (more accurate than the float32 reduction), and with the fast path off the
+ * same sums are computed on the host in the same order with public TF.js API (core/host-sums.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
@@ -137,34 +134,6 @@ export async function publicBits(fastPathOn: boolean): Promise<Record<string, nu
   return out;
 }
 
-/**
- * Results that go through a sum of squares (a norm): on the fast path Σx² accumulates in float64,
- * on the plain TF.js path in float32, so with the fast path on and off these agree only to
- * {@link NORM_TOLERANCE}. Everything else is bit-identical on and off.
- */
-export const NORM_BASED = new Set([
-  'clipByNorm',
-  'globalNorm',
-  'globalNorm (NaN, inf)',
-  'clipByGlobalNorm',
-  'getTotalNorm',
-  'getTotalNorm (inf norm)',
-  'clipGradsWithNorm',
-  'clipGradNorm',
-  'clipGradNorm_',
-  'withClipping(adam, globalClipnorm).minimize',
-  'withClipping(adam, clipnorm+weightDecay).minimize',
-  'withClipping(adam, adaGC).minimize',
-  'fit (globalClipnorm)',
-]);
-
-/** Relative difference allowed between fast-path and plain-path results of {@link NORM_BASED} functions (4 Adam steps amplify the last-bit differences of the norms to ~1e-5). */
-export const NORM_TOLERANCE = 1e-4;
-
-function float(u: number): number {
-  return new Float32Array(new Uint32Array([u]).buffer)[0];
-}
-
 /** Asserts that two {@link publicBits} runs agree bit for bit on every function. */
 export function assertSameBits(a: Record<string, number[]>, b: Record<string, number[]>, label: string): void {
   assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort(), `${label}: the same functions ran`);
@@ -175,26 +144,10 @@ export function assertSameBits(a: Record<string, number[]>, b: Record<string, nu
 }
 
 /**
- * Asserts that a fast-path run `fast` and a plain-path run `plain` agree: bit for bit on every
- * function but the {@link NORM_BASED} ones, and on those to {@link NORM_TOLERANCE} (NaN and ±inf
- * in the same places).
+ * Asserts that a fast-path run `fast` and a plain-path run `plain` agree bit for bit on every
+ * function (NaN canonical), norms included: with the fast path off, sums of squares on cpu/wasm
+ * are computed on the host in the fused kernels' order (core/host-sums.ts).
  */
 export function assertFastMatchesPlain(fast: Record<string, number[]>, plain: Record<string, number[]>, label: string): void {
-  assert.deepEqual(Object.keys(plain).sort(), Object.keys(fast).sort(), `${label}: the same functions ran`);
-  let exact = 0;
-  for (const k of Object.keys(fast)) {
-    assert.ok(fast[k].length > 0 && fast[k].length === plain[k].length, `${label}: ${k} returned as many values`);
-    if (!NORM_BASED.has(k)) {
-      assert.deepEqual(plain[k], fast[k], `${label}: ${k} gives the same bits`);
-      exact += 1;
-      continue;
-    }
-    fast[k].forEach((u, i) => {
-      const x = float(u);
-      const y = float(plain[k][i]);
-      const ok = Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= NORM_TOLERANCE * Math.abs(y);
-      assert.ok(ok, `${label}: ${k}[${i}]: ${x} on the fast path vs ${y} on the plain path`);
-    });
-  }
-  assert.ok(exact >= 6, `${label}: the bit-identical functions ran (${exact})`);
+  assertSameBits(fast, plain, label);
 }
