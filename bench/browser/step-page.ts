@@ -103,3 +103,61 @@ export async function run(config: BenchConfig): Promise<{ backend: string; threa
 
 (globalThis as Record<string, unknown>).gradclipBench = { run };
 document.title = 'gradclip bench: ready';
+
+/** What {@link profile} reports per network and optimizer: tfjs kernels and WebGL programs of one step. */
+export interface ProfileRow {
+  network: string;
+  which: 'bare' | 'clipped';
+  kernels: number;
+  programs: number;
+  byKernel: Record<string, number>;
+}
+
+/**
+ * Counts, for one warmed-up step of each network with the bare and the wrapped optimizer, the tfjs
+ * kernels run (`tf.profile`) and the WebGL programs dispatched (the webgl backend's
+ * `runWebGLProgram`, counted by wrapping it on this page only; not gradclip's code).
+ */
+export async function profile(config: BenchConfig): Promise<ProfileRow[]> {
+  for (const [k, v] of Object.entries(config.flags)) tf.env().set(k, v);
+  if (config.backend === 'wasm') setWasmPaths(config.wasmPath);
+  if (!(await tf.setBackend(config.backend))) throw new Error(`backend ${config.backend} failed to initialise`);
+  await tf.ready();
+  if (config.backend === 'wasm') registerWasmTrainingFixes();
+  const backend = tf.backend() as unknown as Record<string, unknown>;
+  let programs = 0;
+  for (const name of ['runWebGLProgram', 'compileAndRun']) {
+    const f = backend[name];
+    if (typeof f !== 'function') continue;
+    backend[name] = function (this: unknown, ...args: unknown[]) {
+      if (name === 'runWebGLProgram') programs++;
+      return (f as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  const rows: ProfileRow[] = [];
+  for (const net of NETS) {
+    const isMlp = net.name.startsWith('regression');
+    const opt = (): tf.Optimizer => (isMlp ? tf.train.adam(1e-3) : tf.train.momentum(1e-3, 0.9));
+    const models = { bare: net.build(), clipped: net.build() };
+    models.bare.compile({ optimizer: opt(), loss: net.loss as never });
+    models.clipped.compile({ optimizer: withClipping(opt(), config.clip), loss: net.loss as never });
+    const x = net.x();
+    const y = net.y();
+    for (const which of ['bare', 'clipped'] as const) {
+      for (let i = 0; i < 3; i++) await models[which].trainOnBatch(x, y);
+      programs = 0;
+      const info = await tf.profile(async () => {
+        await models[which].trainOnBatch(x, y);
+      });
+      const byKernel: Record<string, number> = {};
+      for (const k of info.kernels) byKernel[k.name] = (byKernel[k.name] ?? 0) + 1;
+      rows.push({ network: net.name, which, kernels: info.kernels.length, programs, byKernel });
+    }
+    tf.dispose([x, y]);
+    models.bare.dispose();
+    models.clipped.dispose();
+  }
+  return rows;
+}
+
+(globalThis as Record<string, unknown>).gradclipProfile = { profile };

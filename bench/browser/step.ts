@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { BASE_ARGS, BACKENDS, chromiumPath } from '../../packages/gradclip/test/browser/harness.js';
 import { startServer } from '../../packages/gradclip/test/browser/serve.js';
-import type { BenchConfig, BenchRow } from './step-page.js';
+import type { BenchConfig, BenchRow, ProfileRow } from './step-page.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +21,7 @@ const rounds = Number(arg('rounds', '30'));
 const warmup = Number(arg('warmup', '5'));
 const labels = arg('backends', 'webgl,wasm-threaded').split(',');
 const [clipKey, clipValue] = arg('clip', 'clipnorm=1').split('=');
+const profiling = process.argv.includes('--profile');
 const exe = chromiumPath();
 if (exe == null) {
   console.error('no Chromium found (Debian: apt-get install chromium)');
@@ -49,6 +50,18 @@ try {
       await page.goto(url, { waitUntil: 'load' });
       await page.waitForFunction(() => 'gradclipBench' in globalThis, undefined, { timeout: 60_000 });
       const config: BenchConfig = { backend: spec.backend, wasmPath: `${url}wasm/`, flags: spec.flags ?? {}, rounds, warmup, clip: { [clipKey]: Number(clipValue) } };
+      if (profiling) {
+        const rows = (await page.evaluate(
+          (c) => (globalThis as unknown as { gradclipProfile: { profile: (c: BenchConfig) => Promise<unknown> } }).gradclipProfile.profile(c),
+          config,
+        )) as ProfileRow[];
+        console.log(`\n${label}: kernels (tf.profile) and WebGL programs of one step`);
+        for (const r of rows) {
+          console.log(`${r.network} ${r.which}: ${r.kernels} kernels, ${r.programs} programs`);
+          console.log('  ' + Object.entries(r.byKernel).map(([k, n]) => `${k} ${n}`).join(', '));
+        }
+        continue;
+      }
       const out = (await page.evaluate(
         (c) => (globalThis as unknown as { gradclipBench: { run: (c: BenchConfig) => Promise<unknown> } }).gradclipBench.run(c),
         config,

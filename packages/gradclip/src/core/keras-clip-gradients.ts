@@ -9,6 +9,7 @@ import { clampPresent, fusedKerasClip, scalePresent, type FusedKerasClip } from 
 import { NON_FINITE_SPLIT, PACKED, PACKED_STATS_HEADER } from './fast/fused-kernels.js';
 import { countNonFinite, globalL2Norm, ieeeDiv, joinCount, l2Norm, maximumKeepNaN, splitCount } from './exact-ops.js';
 import { isFloat16Backend } from './float16.js';
+import { webglKerasClip } from './webgl/keras-clip-webgl.js';
 
 /** Keras 3 clipping options; at most one is set (validated by the caller). */
 export interface KerasClipOptions {
@@ -88,11 +89,74 @@ export function kerasClipGradientsPacked(
   list: MaybeTensor[],
   options: KerasClipOptions,
   inPlace: false | readonly (tf.Variable | null)[] = false,
-): { grads: MaybeTensor[]; packed: tf.Tensor1D } {
-  const fused = fusedClip(list, options, inPlace);
+  fold = false,
+): { grads: MaybeTensor[]; packed: tf.Tensor1D; fold: FusedKerasClip['fold'] } {
+  const fused = fusedClip(list, options, inPlace, fold);
   if (fused != null) return fused; // the kernel's own outputs only: nothing to tidy
   type Packed = { grads: MaybeTensor[]; packed: tf.Tensor1D };
-  return tf.tidy(() => packComposed(list, options) as unknown as tf.TensorContainer) as unknown as Packed;
+  return { ...(tf.tidy(() => packComposed(list, options) as unknown as tf.TensorContainer) as unknown as Packed), fold: null };
+}
+
+/**
+ * The optimizer wrapper's clip: {@link kerasClipGradientsPacked} when `measure` (or on cpu/wasm,
+ * whose fused kernel measures anyway), else the clipped gradients alone (`packed` null): on
+ * `webgl` the fused WebGL programs (core/webgl/keras-clip-webgl.ts; the same results as the
+ * composition), elsewhere the composition's clipping without its measurements (the same tensors'
+ * bits as {@link kerasClipGradients}'s gradients). Makes no tensor besides those it returns.
+ */
+export function kerasClipGradientsForStep(
+  list: MaybeTensor[],
+  options: KerasClipOptions,
+  inPlace: false | readonly (tf.Variable | null)[],
+  measure: boolean,
+): { grads: MaybeTensor[]; packed: tf.Tensor1D | null } {
+  const fused = fusedClip(list, options, inPlace);
+  if (fused != null) return fused;
+  if (measure) return kerasClipGradientsPacked(list, options, inPlace);
+  const grads = tf.tidy(() => (webglClip(list, options) ?? composedGrads(list, options)) as unknown as tf.TensorContainer) as unknown as MaybeTensor[];
+  return { grads, packed: null };
+}
+
+function webglClip(list: MaybeTensor[], options: KerasClipOptions): MaybeTensor[] | null {
+  if (options.clipnorm != null) return webglKerasClip(list, 'clipnorm', options.clipnorm);
+  if (options.globalClipnorm != null) return webglKerasClip(list, 'global', options.globalClipnorm);
+  if (options.clipvalue != null) return webglKerasClip(list, 'clipvalue', options.clipvalue);
+  return null;
+}
+
+/** The composition's clipped gradients alone (what {@link composedClip} returns as `grads`, nothing measured). */
+function composedGrads(list: MaybeTensor[], options: KerasClipOptions): MaybeTensor[] {
+  if (options.clipvalue != null) return clampPresent(list, options.clipvalue);
+  if (options.clipnorm == null && options.globalClipnorm == null) return list;
+  const xs = present(list).map((g) => (g.dtype === 'float32' ? g : g.toFloat()));
+  const f16 = isFloat16Backend();
+  if (options.clipnorm != null) {
+    const ss = f16 && xs.length > 0 ? null : sumsOfSquares(xs);
+    return scalePresent(list, clipnormScale(xs, ss, options.clipnorm, f16).scale);
+  }
+  const globalNorm = (f16 ? globalL2Norm(xs) : tf.sqrt(tf.sum(sumsOfSquares(xs)))) as tf.Scalar;
+  return scalePresent(list, globalScale(globalNorm, options.globalClipnorm as number));
+}
+
+/** Per-variable norms `n` (from the sums `ss`, or scaled per tensor on float16) and the scales `c / max(n, c)`. */
+function clipnormScale(xs: tf.Tensor[], ss: tf.Tensor1D | null, clipnorm: number, f16: boolean): { n: tf.Tensor; scale: tf.Tensor1D } {
+  // Per-variable norms, vectorised over the [n] sums (two-tap where, as tf.clip_by_norm).
+  const c = tf.scalar(clipnorm);
+  let n: tf.Tensor;
+  if (f16 && xs.length > 0) n = tf.stack(xs.map((x) => l2Norm(x)));
+  else {
+    const s = ss as tf.Tensor1D;
+    const pred = tf.greater(s, 0);
+    n = tf.where(pred, tf.sqrt(tf.where(pred, s, tf.onesLike(s))), s);
+  }
+  const scale = ieeeDiv(c, maximumKeepNaN(n, c)) as tf.Tensor1D; // n first: NaN-propagating on wasm (and webgl, see exact-ops.ts)
+  return { n, scale };
+}
+
+/** scale = c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN. */
+function globalScale(globalNorm: tf.Scalar, globalClipnorm: number): tf.Scalar {
+  const c = tf.scalar(globalClipnorm);
+  return tf.add(tf.div(c, tf.maximum(globalNorm, c)), tf.sub(globalNorm, globalNorm)) as tf.Scalar;
 }
 
 function packComposed(list: MaybeTensor[], options: KerasClipOptions): { grads: MaybeTensor[]; packed: tf.Tensor1D } {
@@ -134,13 +198,13 @@ export function unpackStats(v: ArrayLike<number>): { globalNorm: number; clipped
 }
 
 /** cpu/wasm: one fused measuring kernel (+ one scale/clamp kernel only when it changes something). */
-function fusedClip(list: MaybeTensor[], options: KerasClipOptions, inPlace: false | readonly (tf.Variable | null)[]): FusedKerasClip | null {
+function fusedClip(list: MaybeTensor[], options: KerasClipOptions, inPlace: false | readonly (tf.Variable | null)[], fold = false): FusedKerasClip | null {
   return options.clipnorm != null
-    ? fusedKerasClip(list, 'clipnorm', options.clipnorm, inPlace)
+    ? fusedKerasClip(list, 'clipnorm', options.clipnorm, inPlace, fold)
     : options.globalClipnorm != null
-      ? fusedKerasClip(list, 'global', options.globalClipnorm, inPlace)
+      ? fusedKerasClip(list, 'global', options.globalClipnorm, inPlace, fold)
       : options.clipvalue != null
-        ? fusedKerasClip(list, 'clipvalue', options.clipvalue, inPlace)
+        ? fusedKerasClip(list, 'clipvalue', options.clipvalue, inPlace, fold)
         : fusedKerasClip(list, 'none', 0);
 }
 
@@ -158,11 +222,8 @@ function composedClip(list: MaybeTensor[], options: KerasClipOptions): { grads: 
   const none = (): tf.Scalar => tf.scalar(false, 'bool') as tf.Scalar;
 
   if (options.clipnorm != null) {
-    // Per-variable norms, vectorised over the [n] sums (two-tap where, as tf.clip_by_norm).
     const c = tf.scalar(options.clipnorm);
-    const pred = tf.greater(ss, 0);
-    const n = f16 && xs.length > 0 ? tf.stack(xs.map((x) => l2Norm(x))) : tf.where(pred, tf.sqrt(tf.where(pred, ss, tf.onesLike(ss))), ss);
-    const scale = ieeeDiv(c, maximumKeepNaN(n, c)) as tf.Tensor1D; // n first: NaN-propagating on wasm (and webgl, see exact-ops.ts)
+    const { n, scale } = clipnormScale(xs, ss, options.clipnorm, f16);
     const grads = scalePresent(list, scale);
     const clipped = xs.length === 0 ? none() : (tf.any(tf.greater(n, c)) as tf.Scalar);
     const clippedNorm = (f16 ? l2Norm(tf.mul(n, scale)) : tf.sqrt(tf.sum(tf.mul(ss, tf.square(scale))))) as tf.Scalar;
@@ -170,8 +231,7 @@ function composedClip(list: MaybeTensor[], options: KerasClipOptions): { grads: 
   }
   if (options.globalClipnorm != null) {
     const c = tf.scalar(options.globalClipnorm);
-    // scale = c / max(n, c) + (n - n): exactly 1 when n <= c, NaN when n is inf or NaN.
-    const scale = tf.add(tf.div(c, tf.maximum(globalNorm, c)), tf.sub(globalNorm, globalNorm)) as tf.Scalar;
+    const scale = globalScale(globalNorm, options.globalClipnorm);
     const grads = scalePresent(list, scale);
     return { grads, globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar, clipped: tf.greater(globalNorm, c) as tf.Scalar, ...measured };
   }

@@ -18,7 +18,7 @@ describeBackends('clipStep', () => {
     const n0 = tf.memory().numTensors;
     const r = clipStep(g, { clipnorm: null, clipvalue: null, globalClipnorm: null }, NONE);
     assert.equal(r.grads, g, 'the same list');
-    assert.deepEqual(r, { grads: g, copies: [], packed: null, gradNorms: null, weightNorms: null });
+    assert.deepEqual(r, { grads: g, copies: [], packed: null, gradNorms: null, weightNorms: null, fold: null });
     assert.equal(tf.memory().numTensors, n0);
     assert.equal(clips({}), false);
     assert.equal(clips({ clipvalue: 1 }), true);

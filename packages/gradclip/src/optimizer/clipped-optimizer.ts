@@ -28,6 +28,7 @@ import { PackedStepStats, measureTransformed, readStepStats, type StatsOptions, 
 import { StatsRecorder } from './stats-recorder.js';
 import { runTransform, type TransformStepResult } from './transform-step.js';
 import { applyUpdate, snapshotWeights, updateRatios, weightDecayFactor } from './update-step.js';
+import { foldableInto } from './fused-update.js';
 
 export { readStepStats, type StatsOptions, type StepStats, type StepStatsTensors, type VariableStats } from './step-stats.js';
 export type { StepGate, StepGateInfo } from './step-decision.js';
@@ -202,6 +203,7 @@ export class ClippedOptimizer extends tf.Optimizer {
       measure: want.record || decisionNeedsNorm(this.options.nonFinite, this.gates),
       gradNorms: want.perVariable,
       weightNormsOf: variables,
+      fold: this.foldsClip(flat, want.record),
     });
     // What dies with the step however it ends, and what the statistics take (an error disposes it).
     const temps = [...clip.copies, want.record ? null : clip.packed, want.perVariable ? null : clip.weightNorms];
@@ -218,7 +220,10 @@ export class ClippedOptimizer extends tf.Optimizer {
       if (skipped) this.skippedSteps += 1;
       const before = want.updateRatios && !skipped ? snapshotWeights(variables ?? []) : null;
       temps.push(...(before ?? []));
-      if (!skipped) applyUpdate(this.inner, flat, t?.grads ?? clip.grads, weightDecayFactor(this.options.weightDecay, this.learningRate), lookupVariable);
+      if (!skipped) {
+        const decay = weightDecayFactor(this.options.weightDecay, this.learningRate);
+        applyUpdate(this.inner, flat, t?.grads ?? clip.grads, decay, lookupVariable, t == null ? clip.fold : null);
+      }
       const ratios = want.updateRatios ? updateRatios(variables ?? [], before, clip.weightNorms as tf.Tensor1D) : null;
       forStats.push(ratios);
       if (want.keepGradients) this.recorder.keepGradients(clonePresent(flat));
@@ -230,6 +235,17 @@ export class ClippedOptimizer extends tf.Optimizer {
     } finally {
       tf.dispose(temps.filter((x): x is tf.Tensor => x != null));
     }
+  }
+
+  /**
+   * Whether this step leaves its clip to the fused update (issue 15: one pass over the gradients
+   * fewer, same bits): no transform, gradients keyed by name, the fused update can take the inner
+   * optimizer, and for a value clip no statistics (its post-clip norm would need the clamped values).
+   */
+  private foldsClip(flat: FlatGrads, recording: boolean): boolean {
+    if (this.options.transform != null || (flat.form !== 'named' && flat.form !== 'map')) return false;
+    if (this.options.clipvalue != null && recording) return false;
+    return foldableInto(this.inner);
   }
 
   /** The `nonFinite` policy and the step gates on this step (reading the norm and loss only when they need them). */

@@ -43,7 +43,7 @@ import type { MaybeTensor } from '../core/grad-forms.js';
 import { fastPathBackend } from '../core/fast/fast-path.js';
 import { wasmKernelsFor } from '../core/fast/fused-kernels.js';
 import { cpuSwapInValues, cpuUpdatableValues } from '../core/fast/cpu-buffer-pool.js';
-import { scaleInto } from '../core/fast/cpu-loops.js';
+import { clampInto, scaleInto } from '../core/fast/cpu-loops.js';
 import type { ClipWasmExports } from '../core/fast/wasm-clip-module.js';
 import {
   adadeltaLoop,
@@ -72,8 +72,8 @@ import {
 } from '../internals/tfjs-internals.js';
 
 let enabled = true;
-/** Steps applied by the fused update so far (for tests and benchmarks). */
-export const fusedUpdates = { steps: 0 };
+/** Steps applied by the fused update so far, and how many of them had a clip folded in (for tests and benchmarks). */
+export const fusedUpdates = { steps: 0, folded: 0 };
 
 /**
  * Turns the fused optimizer update of `withClipping` / `ClippedOptimizer` on or off for the whole
@@ -101,6 +101,32 @@ export function setFusedUpdateEnabled(on: boolean): boolean {
  */
 export function fusedUpdateEnabled(): boolean {
   return enabled;
+}
+
+let foldEnabled = true;
+
+/**
+ * Turns folding the clip into the fused update on or off for the whole process (on by default;
+ * off, the wrapper writes clipped gradients and then updates). Results are bit-identical either
+ * way; the switch exists for tests and benchmarks. Not exported from the package.
+ *
+ * @returns The previous setting.
+ */
+export function setFoldedClipEnabled(on: boolean): boolean {
+  const before = foldEnabled;
+  foldEnabled = on === true;
+  return before;
+}
+
+/**
+ * Whether a clip may be left to the fused update of `inner` on this step: folding and the fused
+ * update are on, the fast path applies on the active backend, nothing watches the kernels, and
+ * `inner` is one of the seven fused classes. (The update may still decline, e.g. before an
+ * optimizer has made its slots; the wrapper then clips the usual way, see `applyUpdate`.)
+ */
+export function foldableInto(inner: tf.Optimizer): boolean {
+  if (!foldEnabled || !enabled || engineProfiling() || tf.env().getBool('DEBUG')) return false;
+  return kindOf(inner) != null && fastPathBackend() != null;
 }
 
 type Kind = OptimizerKind;
@@ -172,6 +198,22 @@ interface Entry {
   w: tf.Variable;
   g: tf.Tensor;
   slots: tf.Variable[];
+  /** The clip folded into this entry's update: the optimizer reads `min(max(g * scale, -clamp), clamp)`. */
+  scale: number;
+  clamp: number;
+}
+
+/**
+ * A clip folded into the fused update (issue 15): instead of writing clipped gradients and then
+ * updating, the update reads each gradient element as `min(max(g * scale_i, -clampValue),
+ * clampValue)` (float32; exactly what the clipping kernels `scale` and `clamp` write), so a folded
+ * step is bit-identical to clip-then-update and costs no extra pass over the gradients.
+ */
+export interface FoldedClip {
+  /** Per entry of `names`/`grads`, the float32 scale of its gradient (1: none), or null for no scaling. */
+  readonly scales: ArrayLike<number> | null;
+  /** The float32 bound of a value clip (`clipvalue`), or null for none. */
+  readonly clampValue: number | null;
 }
 
 /** A tensor the update may read: float32, its data on `backend`. */
@@ -189,8 +231,17 @@ function writable(backend: tf.KernelBackend, v: tf.Variable | undefined, cpu: bo
  * The entries to update (in tfjs's order, with tfjs's slot for each position), or null when the
  * fused update cannot reproduce tfjs's step exactly here.
  */
-function plan(kind: Kind, o: OptimizerState, names: readonly string[], grads: readonly MaybeTensor[], backend: tf.KernelBackend, cpu: boolean): Entry[] | null {
+function plan(
+  kind: Kind,
+  o: OptimizerState,
+  names: readonly string[],
+  grads: readonly MaybeTensor[],
+  backend: tf.KernelBackend,
+  cpu: boolean,
+  fold: FoldedClip | null,
+): Entry[] | null {
   const entries: Entry[] = [];
+  const clamp = fold?.clampValue ?? Infinity;
   for (let i = 0; i < names.length; ++i) {
     // tfjs makes missing slots on this step: then its own applyGradients must run
     const slots: tf.Variable[] = [];
@@ -207,7 +258,7 @@ function plan(kind: Kind, o: OptimizerState, names: readonly string[], grads: re
     // tfjs keys slots by position: after the variable list changes, slot i can be another
     // variable's (tfjs then fails on the shapes, or uses it): only the same shape is fused.
     for (const s of slots) if (!writable(backend, s, cpu) || !tf.util.arraysEqual(s.shape, w.shape)) return null;
-    entries.push({ w, g, slots });
+    entries.push({ w, g, slots, scale: fold?.scales != null ? fold.scales[i] : 1, clamp });
   }
   // tfjs throws on a hyper-parameter that is not a number (a missing `rho`, say); so must we.
   for (const field of HYPER_PARAMETERS[kind]) if (typeof o[field] !== 'number') return null;
@@ -226,7 +277,13 @@ function plan(kind: Kind, o: OptimizerState, names: readonly string[], grads: re
  * `decay`: the float32 weight-decay factor `1 − lr·wd` each updated variable is multiplied by
  * first (1: none).
  */
-export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay = 1): boolean {
+export function applyFusedUpdate(
+  inner: tf.Optimizer,
+  names: readonly string[],
+  grads: readonly MaybeTensor[],
+  decay = 1,
+  fold: FoldedClip | null = null,
+): boolean {
   if (!enabled) return false;
   // tfjs's DEBUG mode and tf.profile() watch every kernel (NaN checks, logging): let them see it.
   if (engineProfiling() || tf.env().getBool('DEBUG')) return false;
@@ -242,24 +299,25 @@ export function applyFusedUpdate(inner: tf.Optimizer, names: readonly string[], 
     }
     markProbePassed(`update:${name}`);
   }
-  return fusedStep(kind, inner, names, grads, decay);
+  return fusedStep(kind, inner, names, grads, decay, fold);
 }
 
 /** The fused step itself (checks of {@link applyFusedUpdate} done, except those of {@link plan}). */
-function fusedStep(kind: Kind, inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay: number): boolean {
+function fusedStep(kind: Kind, inner: tf.Optimizer, names: readonly string[], grads: readonly MaybeTensor[], decay: number, fold: FoldedClip | null): boolean {
   const backend = tf.engine().backend;
   const cpu = tf.engine().backendName === 'cpu';
   const ex = cpu ? null : wasmModulesFor(backend);
   if (!cpu && ex == null) return false;
   const o = optimizerState(inner, kind);
   if (o == null) return false;
-  const entries = plan(kind, o, names, grads, backend, cpu);
+  const entries = plan(kind, o, names, grads, backend, cpu, fold);
   if (entries == null) return false;
   const d = f(decay);
   if (cpu) applyCpu(kind, o as State, entries, backend, d);
   else applyWasm(kind, o as State, entries, backend as unknown as WasmKernelApi, ex as WasmModules, d);
   countOptimizerStep(inner);
   fusedUpdates.steps += 1;
+  if (fold != null) fusedUpdates.folded += 1;
   return true;
 }
 
@@ -273,14 +331,15 @@ export function setFusedUpdateProbeFaultForTests(on: boolean): void {
 
 /**
  * The fused update's feature probe, run once per backend kind before its first fused step: two
- * plain SGD steps (gradients with NaN, ±inf and -0) on a variable through TF.js's own
- * `applyGradients` and on a twin through the fused update must give the same bits, and the fused
- * update must have run. Null when they do, else what differed. Leaves no tensor or variable behind.
+ * plain SGD steps (gradients with NaN, ±inf and -0) and one with a folded clip (scale 0.375) on a
+ * variable through TF.js's own `applyGradients` and on a twin through the fused update must give
+ * the same bits, and the fused update must have run. Null when they do, else what differed. Leaves no tensor or variable behind.
  */
 export function probeFusedUpdate(kind: 'cpu' | 'wasm'): string | null {
   const made: tf.Tensor[] = [];
   const optimizers: tf.Optimizer[] = [];
   const steps = fusedUpdates.steps;
+  const folded = fusedUpdates.folded;
   try {
     const start = [1, -2, 0.5, 3, 1e-40, -0, 7, 0.25];
     const grad = [0.5, NaN, Infinity, -0, 2, -3, 1e-38, -Infinity];
@@ -295,7 +354,14 @@ export function probeFusedUpdate(kind: 'cpu' | 'wasm'): string | null {
     optimizers.push(plain, fused);
     for (let step = 0; step < 2; ++step) {
       plain.applyGradients({ [a.name]: g });
-      if (!fusedStep('sgd', fused, [b.name], [g], 1)) return `on the ${kind} backend, the fused update did not apply to a plain SGD step`;
+      if (!fusedStep('sgd', fused, [b.name], [g], 1, null)) return `on the ${kind} backend, the fused update did not apply to a plain SGD step`;
+    }
+    // A third step with a clip folded in: tfjs's step on g * 0.375 (the scale as a float32 tensor op).
+    const scaled = tf.tidy(() => tf.mul(g, tf.scalar(0.375)));
+    made.push(scaled);
+    plain.applyGradients({ [a.name]: scaled });
+    if (!fusedStep('sgd', fused, [b.name], [g], 1, { scales: [0.375], clampValue: null })) {
+      return `on the ${kind} backend, the fused update did not apply to an SGD step with a folded clip`;
     }
     const x = Array.from(new Uint32Array(Float32Array.from(a.dataSync(), (v) => (Number.isNaN(v) ? NaN : v)).buffer));
     const y = Array.from(new Uint32Array(Float32Array.from(b.dataSync(), (v) => (Number.isNaN(v) ? NaN : v)).buffer));
@@ -308,6 +374,7 @@ export function probeFusedUpdate(kind: 'cpu' | 'wasm'): string | null {
     return `on the ${kind} backend, the fused-update probe threw: ${e instanceof Error ? e.message : String(e)}`;
   } finally {
     fusedUpdates.steps = steps; // the probe's steps are not the caller's
+    fusedUpdates.folded = folded;
     for (const o of optimizers) o.dispose();
     tf.dispose(made);
   }
@@ -386,12 +453,13 @@ function decayWasm(backend: object, ex: WasmModules, w: tf.Variable, decay: numb
 function applyWasm(kind: Kind, o: State, entries: Entry[], backend: WasmKernelApi, ex: WasmModules, decay: number): void {
   if (kind === 'adam') {
     const k = adamConstants(o, heapOf(backend, o.beta1Power)[0], heapOf(backend, o.beta2Power)[0]);
-    for (const { w, g, slots } of entries) {
+    for (const { w, g, slots, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
       ex.up.adam(
         offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
         k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.oneMinusAccBeta1, k.oneMinusAccBeta2, k.epsilon, k.negLr,
+        scale, -clamp, clamp,
       );
       rekeyEntry(backend, w, slots);
     }
@@ -406,13 +474,14 @@ function applyWasm(kind: Kind, o: State, entries: Entry[], backend: WasmKernelAp
   }
   if (kind === 'rmsprop') {
     const k = rmspropConstants(o);
-    for (const { w, g, slots } of entries) {
+    for (const { w, g, slots, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
       const [s, a, mg] = slots;
       ex.up.rmsprop(
         offset(backend, w), offset(backend, g), offset(backend, s), offset(backend, a), mg == null ? 0 : offset(backend, mg), w.size,
         k.decay, k.oneMinusDecay, k.learningRate, k.momentum, k.epsilon, mg == null ? 0 : 1,
+        scale, -clamp, clamp,
       );
       rekeyEntry(backend, w, slots);
     }
@@ -420,20 +489,26 @@ function applyWasm(kind: Kind, o: State, entries: Entry[], backend: WasmKernelAp
   }
   if (kind === 'adadelta') {
     const k = adadeltaConstants(o);
-    for (const { w, g, slots } of entries) {
+    for (const { w, g, slots, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.up.adadelta(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.rho, k.oneMinusRho, k.epsilon, k.negLr);
+      ex.up.adadelta(
+        offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
+        k.rho, k.oneMinusRho, k.epsilon, k.negLr, scale, -clamp, clamp,
+      );
       rekeyEntry(backend, w, slots);
     }
     return;
   }
   if (kind === 'adamax') {
     const k = adamaxConstants(o, heapOf(backend, o.iteration)[0], heapOf(backend, o.beta1Power)[0]);
-    for (const { w, g, slots } of entries) {
+    for (const { w, g, slots, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.up.adamax(offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k);
+      ex.up.adamax(
+        offset(backend, w), offset(backend, g), offset(backend, slots[0]), offset(backend, slots[1]), w.size,
+        k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k, scale, -clamp, clamp,
+      );
       rekeyEntry(backend, w, slots);
     }
     const it = heapOf(backend, o.iteration);
@@ -447,30 +522,30 @@ function applyWasm(kind: Kind, o: State, entries: Entry[], backend: WasmKernelAp
   if (kind === 'adagrad') {
     const eps = backendEpsilon();
     const nlr = f(-o.learningRate);
-    for (const { w, g, slots } of entries) {
+    for (const { w, g, slots, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.up.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr);
+      ex.up.adagrad(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, eps, nlr, scale, -clamp, clamp);
       rekeyEntry(backend, w, slots);
     }
     return;
   }
   const c = heapOf(backend, o.negLearningRate)[0];
   if (kind === 'sgd') {
-    for (const { w, g } of entries) {
+    for (const { w, g, scale, clamp } of entries) {
       if (w.size === 0) continue;
       decayWasm(backend, ex, w, decay);
-      ex.up.sgd(offset(backend, w), offset(backend, g), w.size, c);
+      ex.up.sgd(offset(backend, w), offset(backend, g), w.size, c, scale, -clamp, clamp);
       rekey(backend, w);
     }
     return;
   }
   const m = heapOf(backend, o.momentumScalar)[0];
   const nesterov = o.nesterov ? 1 : 0;
-  for (const { w, g, slots } of entries) {
+  for (const { w, g, slots, scale, clamp } of entries) {
     if (w.size === 0) continue;
     decayWasm(backend, ex, w, decay);
-    ex.up.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov);
+    ex.up.momentum(offset(backend, w), offset(backend, g), offset(backend, slots[0]), w.size, m, c, nesterov, scale, -clamp, clamp);
     rekeyEntry(backend, w, slots);
   }
 }
@@ -501,12 +576,53 @@ function update(backend: tf.KernelBackend, vs: tf.Variable[], compute: (ins: Flo
   });
 }
 
+/** Float32 values per chunk of a folded value clip on cpu (64 KiB: the clamped chunk stays in cache). */
+const FOLD_CHUNK = 16384;
+let foldScratch: Float32Array | null = null;
+
+/**
+ * Runs `body(g, ins, outs, gs)` over a variable's arrays with the entry's folded clip applied to
+ * its gradient `gv`: a scale goes into the update loop itself (`gs`: each element read as
+ * `f(g[i] * gs)`); a value clip clamps the gradient chunk by chunk (`clampInto`, the clipping
+ * kernel's own loop) into a small scratch array that the loop then reads. No clipped gradient
+ * tensor is written either way.
+ */
+function withFoldedClip(
+  e: Entry,
+  gv: Float32Array,
+  ins: Float32Array[],
+  outs: Float32Array[],
+  body: (g: Float32Array, ins: Float32Array[], outs: Float32Array[], gs: number) => void,
+): void {
+  if (e.clamp === Infinity) {
+    body(gv, ins, outs, e.scale);
+    return;
+  }
+  const scratch = (foldScratch ??= new Float32Array(FOLD_CHUNK));
+  const n = gv.length;
+  for (let lo = 0; lo < n; lo += FOLD_CHUNK) {
+    const hi = Math.min(n, lo + FOLD_CHUNK);
+    const g = scratch.subarray(0, hi - lo);
+    clampInto(gv.subarray(lo, hi), e.clamp, g);
+    body(
+      g,
+      ins.map((a) => a.subarray(lo, hi)),
+      outs.map((a) => a.subarray(lo, hi)),
+      1,
+    );
+  }
+}
+
 function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBackend, decay: number): void {
   if (kind === 'adam') {
     const k = adamConstants(o, valuesOf(backend, o.beta1Power)[0], valuesOf(backend, o.beta2Power)[0]);
-    for (const { w, g, slots } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0], slots[1]], ([wi, mi, vi], [wo, mo, vo]) => adamLoop(wi, wo, gv, mi, mo, vi, vo, k), decay);
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      const { w, slots } = e;
+      update(backend, [w, slots[0], slots[1]], (ins, outs) =>
+        withFoldedClip(e, gv, ins, outs, (g, [wi, mi, vi], [wo, mo, vo], gs) => adamLoop(wi, wo, g, mi, mo, vi, vo, k, gs)),
+        decay,
+      );
     }
     update(backend, [o.beta1Power, o.beta2Power], ([a1, a2], [o1, o2]) => {
       o1[0] = f(a1[0] * k.beta1);
@@ -516,10 +632,12 @@ function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBack
   }
   if (kind === 'rmsprop') {
     const k = rmspropConstants(o);
-    for (const { w, g, slots } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w, ...slots], ([wi, si, ai, mgi], [wo, so, ao, mgo]) =>
-        rmspropLoop(wi, wo, gv, si, so, ai, ao, mgi ?? null, mgo ?? null, k),
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      update(backend, [e.w, ...e.slots], (ins, outs) =>
+        withFoldedClip(e, gv, ins, outs, (g, [wi, si, ai, mgi], [wo, so, ao, mgo], gs) =>
+          rmspropLoop(wi, wo, g, si, so, ai, ao, mgi ?? null, mgo ?? null, k, gs),
+        ),
         decay,
       );
     }
@@ -527,10 +645,12 @@ function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBack
   }
   if (kind === 'adadelta') {
     const k = adadeltaConstants(o);
-    for (const { w, g, slots } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0], slots[1]], ([wi, agi, aui], [wo, ago, auo]) =>
-        adadeltaLoop(wi, wo, gv, agi, ago, aui, auo, k.rho, k.oneMinusRho, k.epsilon, k.negLr),
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      update(backend, [e.w, e.slots[0], e.slots[1]], (ins, outs) =>
+        withFoldedClip(e, gv, ins, outs, (g, [wi, agi, aui], [wo, ago, auo], gs) =>
+          adadeltaLoop(wi, wo, g, agi, ago, aui, auo, k.rho, k.oneMinusRho, k.epsilon, k.negLr, gs),
+        ),
         decay,
       );
     }
@@ -538,10 +658,12 @@ function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBack
   }
   if (kind === 'adamax') {
     const k = adamaxConstants(o, valuesOf(backend, o.iteration)[0], valuesOf(backend, o.beta1Power)[0]);
-    for (const { w, g, slots } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0], slots[1]], ([wi, mi, ui], [wo, mo, uo]) =>
-        adamaxLoop(wi, wo, gv, mi, mo, ui, uo, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k),
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      update(backend, [e.w, e.slots[0], e.slots[1]], (ins, outs) =>
+        withFoldedClip(e, gv, ins, outs, (g, [wi, mi, ui], [wo, mo, uo], gs) =>
+          adamaxLoop(wi, wo, g, mi, mo, ui, uo, k.beta1, k.oneMinusBeta1, k.beta2, k.epsilon, k.k, gs),
+        ),
         decay,
       );
     }
@@ -554,23 +676,29 @@ function applyCpu(kind: Kind, o: State, entries: Entry[], backend: tf.KernelBack
   if (kind === 'adagrad') {
     const eps = backendEpsilon();
     const nlr = f(-o.learningRate);
-    for (const { w, g, slots } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w, slots[0]], ([wi, ci], [wo, co]) => adagradLoop(wi, wo, gv, ci, co, eps, nlr), decay);
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      update(backend, [e.w, e.slots[0]], (ins, outs) =>
+        withFoldedClip(e, gv, ins, outs, (g, [wi, ci], [wo, co], gs) => adagradLoop(wi, wo, g, ci, co, eps, nlr, gs)),
+        decay,
+      );
     }
     return;
   }
   const c = valuesOf(backend, o.negLearningRate)[0];
   if (kind === 'sgd') {
-    for (const { w, g } of entries) {
-      const gv = valuesOf(backend, g);
-      update(backend, [w], ([wi], [wo]) => sgdLoop(wi, wo, gv, c), decay);
+    for (const e of entries) {
+      const gv = valuesOf(backend, e.g);
+      update(backend, [e.w], (ins, outs) => withFoldedClip(e, gv, ins, outs, (g, [wi], [wo], gs) => sgdLoop(wi, wo, g, c, gs)), decay);
     }
     return;
   }
   const m = valuesOf(backend, o.momentumScalar)[0];
-  for (const { w, g, slots } of entries) {
-    const gv = valuesOf(backend, g);
-    update(backend, [w, slots[0]], ([wi, ai], [wo, ao]) => momentumLoop(wi, wo, gv, ai, ao, m, c, o.nesterov), decay);
+  for (const e of entries) {
+    const gv = valuesOf(backend, e.g);
+    update(backend, [e.w, e.slots[0]], (ins, outs) =>
+      withFoldedClip(e, gv, ins, outs, (g, [wi, ai], [wo, ao], gs) => momentumLoop(wi, wo, g, ai, ao, m, c, o.nesterov, gs)),
+      decay,
+    );
   }
 }

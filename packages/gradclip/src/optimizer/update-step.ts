@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError, isFiniteNumber, received } from '../errors.js';
 import type { FlatGrads, MaybeTensor } from '../core/grad-forms.js';
 import { sumOfSquares } from '../core/sum-of-squares.js';
-import { applyFusedUpdate } from './fused-update.js';
-import { stackScalars } from './clip-step.js';
+import { applyFusedUpdate, type FoldedClip } from './fused-update.js';
+import { applyFoldedClip, stackScalars } from './clip-step.js';
 
 /**
  * A step's weight-decay factor `1 − lr·wd` as a float32 value (1 without weight decay).
@@ -32,7 +32,8 @@ export function weightDecayFactor(weightDecay: number, learningRate: unknown): n
 
 /**
  * Applies `grads` (aligned with `flat`'s names and holes) with the inner optimizer: in one fused
- * pass per variable when `applyFusedUpdate` can (gradients keyed by variable name only), else
+ * pass per variable when `applyFusedUpdate` can (gradients keyed by variable name only; a folded
+ * clip `fold` is then applied as the update reads each gradient), else the folded clip first, then
  * weight decay `w ← w · decay` on every float32 variable that has a gradient, then the inner
  * `applyGradients` in the caller's form. Either way the results are the same bits.
  *
@@ -50,11 +51,18 @@ export function applyUpdate(
   grads: MaybeTensor[],
   decay: number,
   variableOf: (name: string) => tf.Variable | null,
+  fold: FoldedClip | null = null,
 ): void {
   const named = flat.form === 'named' || flat.form === 'map';
-  if (named && applyFusedUpdate(inner, flat.names, grads, decay)) return;
-  if (decay !== 1) decayWeights(flat.names, grads, decay, variableOf);
-  inner.applyGradients(flat.rebuild(grads));
+  if (named && applyFusedUpdate(inner, flat.names, grads, decay, fold)) return;
+  // A clip left to the fused update that it could not take: apply it here (same kernels, same bits).
+  const clipped = fold != null ? applyFoldedClip(grads, fold) : null;
+  try {
+    if (decay !== 1) decayWeights(flat.names, grads, decay, variableOf);
+    inner.applyGradients(flat.rebuild(clipped?.grads ?? grads));
+  } finally {
+    if (clipped != null) tf.dispose(clipped.copies);
+  }
 }
 
 /**

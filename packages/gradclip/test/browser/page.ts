@@ -14,6 +14,7 @@ import { PAGE_GLOBAL, type PageApi, type PageConfig, type PageSummary } from './
 import { saveChecks } from './save-checks.js';
 import { vectorChecks } from './vector-checks.js';
 import { wasmParityChecks } from './wasm-parity-checks.js';
+import { webglClipChecks } from './webgl-clip-checks.js';
 
 type Tol = { rtol: number; atol: number };
 
@@ -172,6 +173,7 @@ async function run(config: PageConfig): Promise<PageSummary> {
     if (config.float16) useFloat16Textures();
     await float16Checks(c, config.float16);
     await nonFiniteChecks(c, config.float16 ? { rtol: F16_VECTOR_TOL.rtol } : null, widen, config.float16);
+    await webglClipChecks(c, config.backend, config.float16 === true);
     await vectorChecks(c, config.vectors, widen, config.float16 ? config.backend : null);
     await fitChecks(c, config.backend, fitTol);
     await transformFitChecks(c, config.backend, fitTol);

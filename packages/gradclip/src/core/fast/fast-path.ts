@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MaybeTensor } from '../grad-forms.js';
 import {
   CLAMP_VALUE_KERNEL,
+  foldedClip,
   KERAS_CLIP_STATS_KERNEL,
   SCALE_KERNEL,
   SUMS_OF_SQUARES_KERNEL,
@@ -383,6 +384,12 @@ export interface FusedKerasClip {
   grads: MaybeTensor[];
   /** Every measurement in one float32 vector, laid out as `PACKED` / `PACKED_STATS_HEADER` say. */
   packed: tf.Tensor1D;
+  /**
+   * With `fold`: the clip left undone for the fused update — per entry of the list its float32
+   * scale (1 for holes), or the float32 bound of a value clip — or null when it changes nothing
+   * (then `grads` are the inputs and nothing remains to do). Without `fold`: null.
+   */
+  fold: { scales: Float32Array | null; clampValue: number | null } | null;
 }
 
 /**
@@ -404,6 +411,7 @@ export function fusedKerasClip(
   mode: KerasClipMode,
   c: number,
   inPlace: false | readonly (tf.Variable | null)[] = false,
+  fold = false,
 ): FusedKerasClip | null {
   if (fastPathBackend() == null) return null;
   const xs = list.filter((t): t is tf.Tensor => t != null);
@@ -415,9 +423,23 @@ export function fusedKerasClip(
     flags = inPlaceModes(xs, vars).map((m) => (typeof m === 'string' ? 0 : m));
   }
   const attrs: tf.NamedAttrMap = { mode, c: mode === 'none' ? 0 : c };
-  if (flags.some((f) => f !== 0)) attrs.inPlace = flags;
+  if (fold) attrs.fold = true;
+  else if (flags.some((f) => f !== 0)) attrs.inPlace = flags;
   const out = run(KERAS_CLIP_STATS_KERNEL, xs, attrs) as tf.Tensor[];
   const packed = out[0] as tf.Tensor1D;
+  if (fold) {
+    const { scales, clampValue } = foldedClip;
+    foldedClip.scales = null;
+    if (scales == null && clampValue == null) return { grads: [...list], packed, fold: null };
+    // Scales per present gradient -> per entry of the list (holes: 1).
+    let perEntry: Float32Array | null = null;
+    if (scales != null) {
+      perEntry = new Float32Array(list.length).fill(1);
+      let k = 0;
+      for (let i = 0; i < list.length; ++i) if (list[i] != null) perEntry[i] = scales[k++];
+    }
+    return { grads: [...list], packed, fold: { scales: perEntry, clampValue } };
+  }
   // Outputs 1… are the clipped copies of the unflagged gradients, when the kernel wrote anything
   // (the flagged ones were then overwritten); without them every gradient is unchanged.
   let grads: MaybeTensor[] = [...list];
@@ -426,5 +448,5 @@ export function fusedKerasClip(
     let i = 0;
     grads = list.map((t) => (t == null ? t : (flags[i++] ?? 0) !== 0 ? t : out[k++]));
   }
-  return { grads, packed };
+  return { grads, packed, fold: null };
 }

@@ -280,6 +280,13 @@ function outputOf(backend: object, shape: number[], dtype: tf.DataType, values: 
   return (backend as CpuBackendLike).makeTensorInfo(shape, dtype, values);
 }
 
+/**
+ * What the last `GradclipKerasClipStats` run with attr `fold` left to the fused update, per input
+ * (kernels run synchronously: the caller reads this right after `runKernel`): the float32 scale of
+ * each gradient, or the float32 bound of a value clip; both null when the clip changes nothing.
+ */
+export const foldedClip: { scales: Float32Array | null; clampValue: number | null } = { scales: null, clampValue: null };
+
 const addFloat64 = (a: number, b: number): number => a + b;
 const addFloat32 = (a: number, b: number): number => Math.fround(a + b);
 
@@ -348,9 +355,19 @@ function kerasClipStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   // The gradients, when clipping changes them (else the caller keeps the inputs: g * 1 and a
   // clamp of values inside [-c, c] are the identity, bit for bit).
   // Flagged inputs (attr `inPlace`) are overwritten instead and get no output.
+  // Attr `fold`: nothing is written; the clip is left to the fused update (see `foldedClip`).
   const inPlace = inPlaceFlags(attrs);
+  const fold = (attrs as { fold?: boolean }).fold === true;
   let grads: tf.TensorInfo[] = [];
-  if (scale != null && scale.some((v) => v !== 1)) {
+  foldedClip.scales = null;
+  foldedClip.clampValue = null;
+  if (fold) {
+    if (scale != null && scale.some((v) => v !== 1)) foldedClip.scales = scale.length === 1 ? new Float32Array(n).fill(scale[0]) : scale;
+    else if (mode === 'clipvalue' && clipped) {
+      foldedClip.clampValue = c32;
+      clippedNorm = NaN; // not measured: the clamped values are never written (callers fold only without statistics)
+    }
+  } else if (scale != null && scale.some((v) => v !== 1)) {
     grads = elementwise(backend, xs, scale, (e, a, b, len, p) => e.scale(a, b, len, p), scaleInto, inPlace).outs;
   } else if (mode === 'clipvalue' && clipped) {
     const r = elementwise(backend, xs, [c32], (e, a, b, len, p) => e.clamp(a, b, len, p), clampInto, inPlace);

@@ -15,10 +15,23 @@
   ;; Each is the arithmetic of tfjs 4.22's `applyGradients` for one variable, op for op, every op
   ;; rounded to float32 (IEEE; wasm has no implicit FMA), so the results are bit-identical to the
   ;; tfjs kernels' chain. Pointers may not overlap, except that nothing is read after it is written.
+  ;;
+  ;; The clip folded into the update (issue 15): every function takes three more float32 values,
+  ;; $gscale, $glo and $ghi, and uses g' = pmin(pmax(g * $gscale, $glo), $ghi) wherever the
+  ;; optimizer reads g (the scalar tail uses f32.min/f32.max: the same values, NaN stays NaN). This
+  ;; is exactly what the clipping kernels `scale` (g * s) and `clamp` (pmin(pmax(g, -c), c)) of
+  ;; clip-kernels.wat write, so a folded step is bit-identical to clip-then-update, without writing
+  ;; the clipped gradients. Identity: $gscale = 1, $glo = -inf, $ghi = +inf (x * 1 = x, and the
+  ;; clamp to ±inf keeps every value, -0 and NaN included).
 
   ;; SGD: w = c * g + w (c = -learningRate).
   (func (export "sgd") (param $w i32) (param $g i32) (param $n i32) (param $c f32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $cv v128) (local $end i32) (local $vend i32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $cv (f32x4.splat (local.get $c)))
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -26,14 +39,14 @@
       (loop $v
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
         (v128.store align=4 (local.get $w)
-          (f32x4.add (f32x4.mul (local.get $cv) (v128.load align=4 (local.get $g))) (v128.load align=4 (local.get $w))))
+          (f32x4.add (f32x4.mul (local.get $cv) (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv))) (v128.load align=4 (local.get $w))))
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (br $v)))
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (f32.store (local.get $w) (f32.add (f32.mul (local.get $c) (f32.load (local.get $g))) (f32.load (local.get $w))))
+        (f32.store (local.get $w) (f32.add (f32.mul (local.get $c) (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi))) (f32.load (local.get $w))))
         (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (local.set $g (i32.add (local.get $g) (i32.const 4)))
         (br $t))))
@@ -41,8 +54,13 @@
   ;; Momentum: a = m * a + g; w = c * a + w, or with Nesterov w = c * (g + a * m) + w.
   (func (export "momentum") (param $w i32) (param $g i32) (param $a i32) (param $n i32)
         (param $m f32) (param $c f32) (param $nesterov i32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $mv v128) (local $cv v128) (local $gv v128) (local $av v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $as f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $mv (f32x4.splat (local.get $m)))
     (local.set $cv (f32x4.splat (local.get $c)))
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
@@ -50,7 +68,7 @@
     (block $vdone
       (loop $v
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $av (f32x4.add (f32x4.mul (local.get $mv) (v128.load align=4 (local.get $a))) (local.get $gv)))
         (v128.store align=4 (local.get $a) (local.get $av))
         (if (local.get $nesterov)
@@ -64,7 +82,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $as (f32.add (f32.mul (local.get $m) (f32.load (local.get $a))) (local.get $gs)))
         (f32.store (local.get $a) (local.get $as))
         (if (local.get $nesterov)
@@ -81,10 +99,15 @@
   (func (export "adam") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
         (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
         (param $omab1 f32) (param $omab2 f32) (param $eps f32) (param $nlr f32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $b1v v128) (local $omb1v v128) (local $b2v v128) (local $omb2v v128)
     (local $omab1v v128) (local $omab2v v128) (local $epsv v128) (local $nlrv v128)
     (local $gv v128) (local $mv v128) (local $vv v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $ms f32) (local $vs f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $b1v (f32x4.splat (local.get $b1)))
     (local.set $omb1v (f32x4.splat (local.get $omb1)))
     (local.set $b2v (f32x4.splat (local.get $b2)))
@@ -98,7 +121,7 @@
     (block $vdone
       (loop $lv
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $mv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $m)) (local.get $b1v))
                                   (f32x4.mul (local.get $gv) (local.get $omb1v))))
         (local.set $vv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $v)) (local.get $b2v))
@@ -120,7 +143,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $ms (f32.add (f32.mul (f32.load (local.get $m)) (local.get $b1)) (f32.mul (local.get $gs) (local.get $omb1))))
         (local.set $vs (f32.add (f32.mul (f32.load (local.get $v)) (local.get $b2))
                                 (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
@@ -144,9 +167,14 @@
   ;; a = a * momentum + d; w = w - a (omd = 1 - decay; $mg unused when not centered).
   (func (export "rmsprop") (param $w i32) (param $g i32) (param $s i32) (param $a i32) (param $mg i32) (param $n i32)
         (param $decay f32) (param $omd f32) (param $lr f32) (param $mom f32) (param $eps f32) (param $centered i32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $dv v128) (local $omdv v128) (local $lrv v128) (local $momv v128) (local $epsv v128)
     (local $gv v128) (local $sv v128) (local $mgv v128) (local $av v128) (local $den v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $ss f32) (local $mgs f32) (local $as f32) (local $dens f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $dv (f32x4.splat (local.get $decay)))
     (local.set $omdv (f32x4.splat (local.get $omd)))
     (local.set $lrv (f32x4.splat (local.get $lr)))
@@ -157,7 +185,7 @@
     (block $vdone
       (loop $lv
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $sv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $s)) (local.get $dv))
                                   (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $omdv))))
         (v128.store align=4 (local.get $s) (local.get $sv))
@@ -181,7 +209,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $ss (f32.add (f32.mul (f32.load (local.get $s)) (local.get $decay))
                                 (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omd))))
         (f32.store (local.get $s) (local.get $ss))
@@ -204,8 +232,13 @@
 
   ;; Adagrad: acc = acc + g * g; w = (g / sqrt(acc + eps)) * nlr + w (nlr = -learningRate).
   (func (export "adagrad") (param $w i32) (param $g i32) (param $acc i32) (param $n i32) (param $eps f32) (param $nlr f32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $epsv v128) (local $nlrv v128) (local $gv v128) (local $cv v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $cs f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $epsv (f32x4.splat (local.get $eps)))
     (local.set $nlrv (f32x4.splat (local.get $nlr)))
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
@@ -213,7 +246,7 @@
     (block $vdone
       (loop $lv
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $cv (f32x4.add (v128.load align=4 (local.get $acc)) (f32x4.mul (local.get $gv) (local.get $gv))))
         (v128.store align=4 (local.get $acc) (local.get $cv))
         (v128.store align=4 (local.get $w)
@@ -227,7 +260,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $cs (f32.add (f32.load (local.get $acc)) (f32.mul (local.get $gs) (local.get $gs))))
         (f32.store (local.get $acc) (local.get $cs))
         (f32.store (local.get $w)
@@ -243,9 +276,14 @@
   ;; au = au * rho + (u * u) * omr; w = u * nlr + w.
   (func (export "adadelta") (param $w i32) (param $g i32) (param $ag i32) (param $au i32) (param $n i32)
         (param $rho f32) (param $omr f32) (param $eps f32) (param $nlr f32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $rhov v128) (local $omrv v128) (local $epsv v128) (local $nlrv v128)
     (local $gv v128) (local $agv v128) (local $auv v128) (local $uv v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $ags f32) (local $aus f32) (local $us f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $rhov (f32x4.splat (local.get $rho)))
     (local.set $omrv (f32x4.splat (local.get $omr)))
     (local.set $epsv (f32x4.splat (local.get $eps)))
@@ -255,7 +293,7 @@
     (block $vdone
       (loop $lv
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $agv (v128.load align=4 (local.get $ag)))
         (local.set $auv (v128.load align=4 (local.get $au)))
         (local.set $uv (f32x4.mul
@@ -274,7 +312,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $ags (f32.load (local.get $ag)))
         (local.set $aus (f32.load (local.get $au)))
         (local.set $us (f32.mul
@@ -296,9 +334,14 @@
   ;; k = lr_t / (1 - beta1^t) computed by the caller.
   (func (export "adamax") (param $w i32) (param $g i32) (param $m i32) (param $u i32) (param $n i32)
         (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $eps f32) (param $k f32)
+        (param $gscale f32) (param $glo f32) (param $ghi f32)
     (local $b1v v128) (local $omb1v v128) (local $b2v v128) (local $epsv v128) (local $kv v128)
     (local $gv v128) (local $mv v128) (local $uv v128)
     (local $end i32) (local $vend i32) (local $gs f32) (local $ms f32) (local $us f32) (local $a f32)
+    (local $gscalev v128) (local $glov v128) (local $ghiv v128)
+    (local.set $gscalev (f32x4.splat (local.get $gscale)))
+    (local.set $glov (f32x4.splat (local.get $glo)))
+    (local.set $ghiv (f32x4.splat (local.get $ghi)))
     (local.set $b1v (f32x4.splat (local.get $b1)))
     (local.set $omb1v (f32x4.splat (local.get $omb1)))
     (local.set $b2v (f32x4.splat (local.get $b2)))
@@ -309,7 +352,7 @@
     (block $vdone
       (loop $lv
         (br_if $vdone (i32.eq (local.get $w) (local.get $vend)))
-        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $gv (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $g)) (local.get $gscalev)) (local.get $glov)) (local.get $ghiv)))
         (local.set $mv (f32x4.add (f32x4.mul (v128.load align=4 (local.get $m)) (local.get $b1v)) (f32x4.mul (local.get $gv) (local.get $omb1v))))
         (local.set $uv (f32x4.pmax (f32x4.mul (v128.load align=4 (local.get $u)) (local.get $b2v)) (f32x4.abs (local.get $gv))))
         (v128.store align=4 (local.get $m) (local.get $mv))
@@ -325,7 +368,7 @@
     (block $tdone
       (loop $t
         (br_if $tdone (i32.eq (local.get $w) (local.get $end)))
-        (local.set $gs (f32.load (local.get $g)))
+        (local.set $gs (f32.min (f32.max (f32.mul (f32.load (local.get $g)) (local.get $gscale)) (local.get $glo)) (local.get $ghi)))
         (local.set $ms (f32.add (f32.mul (f32.load (local.get $m)) (local.get $b1)) (f32.mul (local.get $gs) (local.get $omb1))))
         ;; pmax(a, b) = a < b ? b : a, as the vector loop
         (local.set $a (f32.mul (f32.load (local.get $u)) (local.get $b2)))

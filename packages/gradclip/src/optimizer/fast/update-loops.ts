@@ -8,13 +8,17 @@
  * rounding the float64 result gives the correctly rounded float32 result).
  *
  * Inputs and outputs may be the same array (in place): each element is read before it is written.
+ *
+ * `gs` (last argument, default 1): a clip folded into the update (issue 15): each gradient element
+ * is read as `f(g[i] * gs)`, exactly what the clipping `scale` kernel would have written, so a
+ * folded step is bit-identical to scale-then-update (`g * 1` is `g`).
  */
 
 const f = Math.fround;
 
 /** SGD: `wOut = c * g + wIn`, with `c = -learningRate` as a float32. */
-export function sgdLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, c: number): void {
-  for (let i = 0; i < wIn.length; ++i) wOut[i] = f(f(c * g[i]) + wIn[i]);
+export function sgdLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, c: number, gs = 1): void {
+  for (let i = 0; i < wIn.length; ++i) wOut[i] = f(f(c * f(g[i] * gs)) + wIn[i]);
 }
 
 /**
@@ -30,9 +34,10 @@ export function momentumLoop(
   m: number,
   c: number,
   nesterov: boolean,
+  gs = 1,
 ): void {
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const a = f(f(m * aIn[i]) + gi);
     aOut[i] = a;
     const step = nesterov ? f(gi + f(a * m)) : a;
@@ -68,10 +73,11 @@ export function adamLoop(
   vIn: Float32Array,
   vOut: Float32Array,
   k: AdamConstants,
+  gs = 1,
 ): void {
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negLr } = k;
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const m = f(f(mIn[i] * beta1) + f(gi * oneMinusBeta1));
     const v = f(f(vIn[i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
     mOut[i] = m;
@@ -108,10 +114,11 @@ export function rmspropLoop(
   mgIn: Float32Array | null,
   mgOut: Float32Array | null,
   k: RmspropConstants,
+  gs = 1,
 ): void {
   const { decay, oneMinusDecay, learningRate, momentum, epsilon } = k;
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const s = f(f(sIn[i] * decay) + f(f(gi * gi) * oneMinusDecay));
     sOut[i] = s;
     let den: number;
@@ -129,9 +136,9 @@ export function rmspropLoop(
 }
 
 /** Adagrad: `acc = acc + g²`; `w = (g / sqrt(acc + eps)) * -lr + w` (`eps` = the backend's epsilon). */
-export function adagradLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, accIn: Float32Array, accOut: Float32Array, epsilon: number, negLr: number): void {
+export function adagradLoop(wIn: Float32Array, wOut: Float32Array, g: Float32Array, accIn: Float32Array, accOut: Float32Array, epsilon: number, negLr: number, gs = 1): void {
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const acc = f(accIn[i] + f(gi * gi));
     accOut[i] = acc;
     wOut[i] = f(f(f(gi / f(Math.sqrt(f(acc + epsilon)))) * negLr) + wIn[i]);
@@ -155,9 +162,10 @@ export function adadeltaLoop(
   oneMinusRho: number,
   epsilon: number,
   negLr: number,
+  gs = 1,
 ): void {
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const ag = agIn[i];
     const au = auIn[i];
     const u = f(f(f(Math.sqrt(f(au + epsilon))) / f(Math.sqrt(f(ag + epsilon)))) * gi);
@@ -184,9 +192,10 @@ export function adamaxLoop(
   beta2: number,
   epsilon: number,
   k: number,
+  gs = 1,
 ): void {
   for (let i = 0; i < wIn.length; ++i) {
-    const gi = g[i];
+    const gi = f(g[i] * gs);
     const m = f(f(mIn[i] * beta1) + f(gi * oneMinusBeta1));
     const u = Math.max(f(uIn[i] * beta2), Math.abs(gi));
     mOut[i] = m;
