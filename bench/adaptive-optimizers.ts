@@ -16,11 +16,21 @@
  *
  * A second table times `optimizer.applyGradients` alone on fixed gradients of the same model
  * (the optimizer's own cost, without the forward and backward pass).
+ *
+ * `--adagc`: instead, AdaGC through the optimizer wrapper against the wrapper with
+ * `globalClipnorm` (the target: adaGC / globalClipnorm <= 1.05 on wasm), on the regression MLP,
+ * the MNIST MLP and the CIFAR CNN (`--networks`), cpu and wasm (default both):
+ * `withClipping(adam, { transform: transforms.adaGC({ warmupSteps: 3 }) })` vs
+ * `withClipping(adam, { globalClipnorm: 1 })` around one shared `tf.train.adam(1e-3)` and one
+ * model, swapped every step (order rotating), after 25 warm-up steps each, so every timed AdaGC
+ * step is in its per-tensor adaptive phase (one host read of the per-tensor Σg², one fused scale
+ * kernel). Medians of `trainOnBatch` and of `minimize` alone (same batch every step, the same
+ * model and data), and the difference in µs.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { cifarCnn, regressionMlp, softmaxCrossEntropyFromLogits } from '@gradclip/study';
-import { registerWasmTrainingFixes, spam, stableSpam } from 'gradclip';
+import { cifarCnn, mnistMlp, regressionMlp, softmaxCrossEntropyFromLogits } from '@gradclip/study';
+import { registerWasmTrainingFixes, spam, stableSpam, transforms, withClipping } from 'gradclip';
 import { median } from './stats.js';
 
 tf.env().set('PROD', true);
@@ -45,6 +55,17 @@ const NETWORKS: Network[] = [
     loss: 'meanSquaredError',
     batchSize: 32,
     data: (n) => ({ x: tf.randomNormal([n, 30], 0, 1, 'float32', 1), y: tf.randomNormal([n, 1], 0, 1, 'float32', 2) }),
+  },
+  {
+    key: 'mnist',
+    label: 'MNIST MLP 784-128-10, batch 32',
+    build: () => mnistMlp({ seed: 1 }),
+    loss: softmaxCrossEntropyFromLogits,
+    batchSize: 32,
+    data: (n) => ({
+      x: tf.randomUniform([n, 28, 28], 0, 1, 'float32', 3),
+      y: tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 4) as tf.Tensor1D, 10).toFloat(),
+    }),
   },
   {
     key: 'cnn',
@@ -118,7 +139,7 @@ export async function adaptiveOptimizers(): Promise<void> {
   const rounds = Number(arg('--rounds') ?? 10);
   const stepsPerRound = Number(arg('--steps-per-round') ?? 30);
   const backends = (arg('--backends') ?? 'wasm').split(',') as Backend[];
-  const wanted = (arg('--networks') ?? NETWORKS.map((n) => n.key).join(',')).split(',');
+  const wanted = (arg('--networks') ?? 'regression,cnn').split(',');
   const nets = NETWORKS.filter((n) => wanted.includes(n.key));
   console.log(`# SPAM / Stable-SPAM training-step cost vs tf.train.adam  ${new Date().toISOString().slice(0, 10)}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; ${rounds} rounds x ${stepsPerRound} steps per optimizer, optimizers interleaved step by step;`);
@@ -179,4 +200,76 @@ export async function adaptiveOptimizers(): Promise<void> {
   for (const r of applyRows) console.log(r);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await adaptiveOptimizers();
+/**
+ * `--adagc`: AdaGC through the wrapper vs the wrapper with `globalClipnorm` (see the file comment).
+ * Prints medians of ms per `trainOnBatch` step, the ratio (and the ratio of 25th percentiles), the
+ * medians of µs per `minimize` call alone and their difference.
+ */
+export async function adaGCOverhead(): Promise<void> {
+  const rounds = Number(arg('--rounds') ?? 20);
+  const stepsPerRound = Number(arg('--steps-per-round') ?? 20);
+  const backends = (arg('--backends') ?? 'cpu,wasm').split(',') as Backend[];
+  const wanted = (arg('--networks') ?? 'regression,mnist,cnn').split(',');
+  const nets = NETWORKS.filter((n) => wanted.includes(n.key));
+  console.log(`# AdaGC through the wrapper vs the wrapper with globalClipnorm  ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; inner tf.train.adam(1e-3) shared; ${rounds} rounds x ${stepsPerRound} steps per variant, swapped every step;`);
+  console.log('ms are medians; ratios of medians, and in brackets of 25th percentiles; minimize alone: medians in µs\n');
+  console.log('| network | backend | globalClipnorm ms | adaGC ms | adaGC / globalClipnorm (p25) | minimize globalClipnorm µs | minimize adaGC µs | difference µs |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const net of nets) {
+    for (const b of backends) {
+      await tf.setBackend(b);
+      await tf.ready();
+      if (b === 'wasm') registerWasmTrainingFixes();
+      const inner = tf.train.adam(1e-3);
+      const opts = [withClipping(inner, { globalClipnorm: 1 }), withClipping(inner, { transform: transforms.adaGC({ warmupSteps: 3 }) })];
+      const t = makeTrainer(net, opts[0]);
+      for (const o of opts) {
+        t.model.optimizer = o;
+        for (let i = 0; i < WARMUP_STEPS; ++i) await trainStep(t);
+      }
+      // fewer steps on the slow cpu CNN
+      const k = b === 'cpu' && net.key === 'cnn' ? Math.max(1, Math.round(stepsPerRound / 5)) : stepsPerRound;
+      const times: number[][] = opts.map(() => []);
+      for (let r = 0; r < rounds; ++r) {
+        for (let s = 0; s < k; ++s) {
+          for (let j = 0; j < opts.length; ++j) {
+            const oi = (j + r + s) % opts.length;
+            t.model.optimizer = opts[oi];
+            const t0 = performance.now();
+            await trainStep(t);
+            times[oi].push(performance.now() - t0);
+          }
+        }
+      }
+      // minimize alone: the model's loss on one batch, the variables' values read after each call
+      const vars = t.model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const lossFn = typeof net.loss === 'string' ? tf.losses.meanSquaredError : net.loss;
+      const f = (): tf.Scalar => lossFn(t.ys[0], t.model.predict(t.xs[0]) as tf.Tensor) as tf.Scalar;
+      const mins: number[][] = opts.map(() => []);
+      for (let r = 0; r < rounds * k; ++r) {
+        for (let j = 0; j < opts.length; ++j) {
+          const oi = (j + r) % opts.length;
+          const t0 = performance.now();
+          opts[oi].minimize(f, false, vars);
+          await vars[0].data();
+          mins[oi].push(performance.now() - t0);
+        }
+      }
+      const m = times.map(median);
+      const q = times.map((x) => quantile(x, 0.25));
+      const mm = mins.map((x) => median(x) * 1000);
+      console.log(
+        `| ${net.label} | ${b} | ${f3(m[0])} | ${f3(m[1])} | ${(m[1] / m[0]).toFixed(3)} (${(q[1] / q[0]).toFixed(3)}) | ${mm[0].toFixed(1)} | ${mm[1].toFixed(1)} | ${(mm[1] - mm[0]).toFixed(1)} |`,
+      );
+      tf.dispose([...t.xs, ...t.ys]);
+      inner.dispose();
+      t.model.dispose();
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--adagc')) await adaGCOverhead();
+  else await adaptiveOptimizers();
+}

@@ -11,44 +11,23 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { describeBackends } from '@gradclip/testing/backends';
 import { assertClose, type EncodedTensor } from '../../test/helpers/vectors.js';
-import { loadTrajectories, replay, values, type TrajectoryCase } from '../../test/helpers/spam-vectors.js';
+import { checkSpamStep, spamConfig, type TrajectoryCase } from '../../test/helpers/adaptive2-cases.js';
+import { loadTrajectories, replay, values } from '../../test/helpers/spam-vectors.js';
 import { ConstantScalars } from './spam-shared.js';
 import { BLEND_MIN_SIZE, SPAM, clipSpikesBlend, clipSpikesSelect, spamUpdateScale } from './spam.js';
 
 const cases = loadTrajectories('spam');
 
+/** The case's optimizer (test/helpers/adaptive2-cases.ts maps the reference's hyper-parameters; the browser suite uses it too). */
 function fromHyper(c: TrajectoryCase): SPAM {
-  const h = c.hyper;
-  assert.equal(h.correct_bias, true, `${c.name}: correct_bias=false is not supported`);
-  return new SPAM({
-    learningRate: h.lr,
-    beta1: h.betas[0],
-    beta2: h.betas[1],
-    epsilon: h.eps,
-    weightDecay: h.weight_decay,
-    threshold: h.threshold,
-    resetInterval: h.DeltaT,
-    warmupSteps: h.warmup_steps,
-    gradAccuSteps: h.grad_accu_steps,
-  });
+  return new SPAM(spamConfig(c));
 }
 
 describeBackends('SPAM reference trajectories', () => {
   for (const c of cases) {
     it(`${c.name}: weights after every step and the step diagnostics match the reference (${c.grads.length} steps)`, async () => {
       const opt = fromHyper(c);
-      await replay(c, opt, async (t) => {
-        const aux = c.expected.aux?.[t - 1];
-        const r = await opt.readLastStep();
-        assert.ok(r != null);
-        assert.equal(r.step, t);
-        if (aux == null) return;
-        const at = `${c.name} step ${t}`;
-        assert.equal(r.momentumReset, aux.momentum_reset, `${at}: momentumReset`);
-        assert.equal(r.clipActive, aux.clip_active, `${at}: clipActive`);
-        assert.ok(Math.abs(r.updateScale - aux.update_scale) <= 1e-12, `${at}: updateScale ${r.updateScale} vs ${aux.update_scale}`);
-        assert.deepEqual(r.clipped, aux.n_clipped, `${at}: entries clipped per tensor`);
-      });
+      await replay(c, opt, async (t) => checkSpamStep(c, await opt.readLastStep(), t));
       opt.dispose();
     });
   }

@@ -10,48 +10,22 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { describeBackends } from '@gradclip/testing/backends';
-import { assertClose } from '../../test/helpers/vectors.js';
-import { loadTrajectories, replay, type TrajectoryCase } from '../../test/helpers/spam-vectors.js';
+import { checkStableSpamStep, stableSpamConfig, type TrajectoryCase } from '../../test/helpers/adaptive2-cases.js';
+import { loadTrajectories, replay } from '../../test/helpers/spam-vectors.js';
 import { StableSPAM, stableSpamScale } from './stable-spam.js';
 
 const cases = loadTrajectories('stablespam');
 
+/** The case's optimizer (test/helpers/adaptive2-cases.ts maps the reference's hyper-parameters; the browser suite uses it too). */
 function fromHyper(c: TrajectoryCase): StableSPAM {
-  const h = c.hyper;
-  assert.ok(h.amsgrad == null || h.amsgrad === false, `${c.name}: amsgrad is not supported`);
-  return new StableSPAM({
-    learningRate: h.lr,
-    beta1: h.betas[0],
-    beta2: h.betas[1],
-    epsilon: h.eps,
-    weightDecay: h.weight_decay,
-    gamma1: h.gamma1,
-    gamma2: h.gamma2,
-    gamma3: h.gamma3,
-    totalT: h.total_T,
-    etaMin: h.eta_min,
-    resetInterval: h.update_proj_gap,
-  });
+  return new StableSPAM(stableSpamConfig(c));
 }
 
 describeBackends('StableSPAM reference trajectories', () => {
   for (const c of cases) {
     it(`${c.name}: weights after every step and the step diagnostics match the reference (${c.grads.length} steps)`, async () => {
       const opt = fromHyper(c);
-      await replay(c, opt, async (t) => {
-        const r = await opt.readLastStep();
-        assert.ok(r != null);
-        assert.equal(r.step, t);
-        const aux = c.expected.aux?.[t - 1];
-        if (aux == null) return;
-        const at = `${c.name} step ${t}`;
-        assert.ok(Math.abs(r.scale - aux.scale) <= 1e-12, `${at}: scale ${r.scale} vs ${aux.scale}`);
-        assert.equal(r.momentumReset, aux.momentum_reset, `${at}: momentumReset`);
-        assert.deepEqual(r.stepCounts, aux.state_step_after, `${at}: k after the step`);
-        assert.deepEqual(r.clipped, aux.n_adaclipped, `${at}: entries AdaClip rescaled`);
-        assertClose(r.maxThreshold, aux.m_max_hat, c.tolerance, `${at}: AdaClip threshold m̂_max`);
-        assertClose(r.targetNorm, aux.c_norm, c.tolerance, `${at}: AdaGN target norm c`);
-      });
+      await replay(c, opt, async (t) => checkStableSpamStep(c, await opt.readLastStep(), t));
       opt.dispose();
     });
   }

@@ -43,11 +43,14 @@ export function runTransform(
   const input = grads.rebuild(grads.list) as tf.NamedTensorMap | NamedTensor[];
   let next: unknown = state;
   let skip = false;
-  const out = tf.tidy(() => {
+  // The list itself is the tidy's result (no wrapper object for tfjs to walk): holes are skipped.
+  const list = tf.tidy(() => {
     const u = transform.update(input, state, params as NamedTensor[], loss == null ? undefined : { loss });
     next = u.state;
     skip = u.skip === true;
-    return { list: flattenGrads(u.grads as tf.NamedTensorMap | NamedTensor[]).list as tf.Tensor[] };
-  });
-  return { grads: out.list, own: out.list.filter((g): g is tf.Tensor => g != null), skip, state: next };
+    return flattenGrads(u.grads as tf.NamedTensorMap | NamedTensor[]).list as tf.Tensor[];
+  }) as MaybeTensor[];
+  const own: tf.Tensor[] = [];
+  for (const g of list) if (g != null) own.push(g);
+  return { grads: list, own, skip, state: next };
 }

@@ -52,19 +52,47 @@ const f = Math.fround;
  * `list` with each present tensor `xs[k]` (at position `at[k]`) times `coefs[k]`: the scaled ones
  * in one fused kernel (scales passed from the host; `tf.mul` each elsewhere than cpu/wasm), the
  * others as new tensors sharing the data (a reshape to the same shape: no copy on any backend,
- * where a clone copies on wasm).
+ * where a clone copies on wasm). One pass, no closures: this runs on every training step.
  */
-function scaleGrads(list: MaybeTensor[], at: number[], xs: tf.Tensor[], coefs: number[]): MaybeTensor[] {
-  const pick: number[] = [];
-  for (let k = 0; k < xs.length; ++k) if (coefs[k] !== 1) pick.push(k);
-  const picked = pick.map((k) => xs[k]);
-  const scales = pick.map((k) => coefs[k]);
-  const scaled =
-    pick.length === 0 ? [] : (fusedScaleBy(picked, scales) ?? tidyList(() => picked.map((x, j) => tf.mul(x.toFloat(), tf.scalar(scales[j], 'float32')))));
+function scaleGrads(list: MaybeTensor[], at: readonly number[], xs: readonly tf.Tensor[], coefs: readonly number[]): MaybeTensor[] {
   const out: MaybeTensor[] = list.slice();
-  pick.forEach((k, j) => (out[at[k]] = scaled[j]));
-  for (let k = 0; k < xs.length; ++k) if (out[at[k]] === xs[k]) out[at[k]] = tf.reshape(xs[k], xs[k].shape);
+  const picked: tf.Tensor[] = [];
+  const scales: number[] = [];
+  for (let k = 0; k < xs.length; ++k) {
+    if (coefs[k] !== 1) {
+      picked.push(xs[k]);
+      scales.push(coefs[k]);
+    } else {
+      out[at[k]] = tf.reshape(xs[k], xs[k].shape);
+    }
+  }
+  if (picked.length === 0) return out;
+  const scaled = fusedScaleBy(picked, scales) ?? mulEach(picked, scales);
+  for (let k = 0, j = 0; k < xs.length; ++k) if (coefs[k] !== 1) out[at[k]] = scaled[j++];
   return out;
+}
+
+/** `xs[j]·scales[j]` with tfjs ops (the backends without the fused kernels), each scale a float32 scalar. */
+function mulEach(xs: readonly tf.Tensor[], scales: readonly number[]): tf.Tensor[] {
+  return tidyList(() => xs.map((x, j) => tf.mul(x.toFloat(), tf.scalar(scales[j], 'float32')))) as tf.Tensor[];
+}
+
+/**
+ * Each tensor's Σx², read on the host (the one sync of a step): one fused kernel on cpu/wasm. On
+ * a float16 backend Σx² overflows above a norm of 256, so the (scaled) norms are read instead and
+ * squared on the host.
+ */
+function readSumsOfSquares(xs: readonly tf.Tensor[]): ArrayLike<number> {
+  if (isFloat16Backend()) {
+    const ns = tf.tidy(() => tf.stack(xs.map((x) => l2Norm(x))));
+    const sums = Array.from(ns.dataSync(), (n) => n * n);
+    ns.dispose();
+    return sums;
+  }
+  const ss = sumsOfSquares(xs);
+  const sums = ss.dataSync();
+  ss.dispose();
+  return sums;
 }
 
 /**
@@ -174,58 +202,47 @@ export function adaGC(options: AdaGCOptions = {}): GradientTransformation<AdaGCS
           xs.push(g);
         }
       }
+      const n = xs.length;
       const step = state.step + 1;
       const gamma = state.gamma.slice();
       while (gamma.length < list.length) gamma.push(null);
-      let sums: ArrayLike<number> = [];
-      if (xs.length > 0) {
-        if (isFloat16Backend()) {
-          // Σg² overflows float16 above a norm of 256: read the (scaled) norms and square them on the host.
-          const ns = tf.tidy(() => tf.stack(xs.map((x) => l2Norm(x))));
-          sums = Array.from(ns.dataSync(), (n) => n * n);
-          ns.dispose();
-        } else {
-          const ss = sumsOfSquares(xs);
-          sums = ss.dataSync();
-          ss.dispose();
-        }
-      }
-      // torch.norm of a float32 tensor: a float32 value.
-      const norms = Array.from(sums, (s) => f(Math.sqrt(s)));
-      const coefs: number[] = new Array(xs.length).fill(1);
+      const sums = n > 0 ? readSumsOfSquares(xs) : [];
+      const coefs: number[] = new Array<number>(n).fill(1);
       let clipped = 0;
       const warmup = step <= warmupSteps;
       if (warmup) {
         let total = 0;
-        for (let k = 0; k < sums.length; ++k) total += sums[k];
+        for (let k = 0; k < n; ++k) total += sums[k];
         const globalNorm = Math.sqrt(f(total));
         const c = maxNorm / (globalNorm + eps);
         const scale = c < 1.0;
         const c32 = f(c);
         if (scale) {
           coefs.fill(c32);
-          clipped = xs.length;
+          clipped = n;
         }
         if (Number.isFinite(globalNorm)) {
-          for (let k = 0; k < xs.length; ++k) {
-            const n = scale ? f(norms[k] * c32) : norms[k];
+          for (let k = 0; k < n; ++k) {
+            // torch.norm of a float32 tensor: a float32 value.
+            const norm = f(Math.sqrt(sums[k]));
+            const v = scale ? f(norm * c32) : norm;
             const g = gamma[at[k]];
-            if (g == null || n < g) gamma[at[k]] = n;
+            if (g == null || v < g) gamma[at[k]] = v;
           }
         }
       } else {
-        for (let k = 0; k < xs.length; ++k) {
-          let n = norms[k];
-          const finite = Number.isFinite(n);
-          const g = gamma[at[k]] ?? (finite ? n : null);
+        for (let k = 0; k < n; ++k) {
+          let norm = f(Math.sqrt(sums[k]));
+          const finite = Number.isFinite(norm);
+          const g = gamma[at[k]] ?? (finite ? norm : null);
           if (g == null) continue; // no γ yet and a non-finite norm: nothing to clip against
           const threshold = f(ratio32 * g);
-          if (n > threshold) {
-            coefs[k] = f(threshold / f(n + eps32));
-            n = threshold;
+          if (norm > threshold) {
+            coefs[k] = f(threshold / f(norm + eps32));
+            norm = threshold;
             clipped += 1;
           }
-          if (finite) gamma[at[k]] = f(f(g * beta32) + f(n * oneMinusBeta32));
+          if (finite) gamma[at[k]] = f(f(g * beta32) + f(norm * oneMinusBeta32));
         }
       }
       const out = scaleGrads(list, at, xs, coefs);
@@ -234,7 +251,7 @@ export function adaGC(options: AdaGCOptions = {}): GradientTransformation<AdaGCS
         gamma,
         lastPhase: warmup ? 'warmup' : 'adaptive',
         lastClipped: clipped,
-        lastClippedFraction: xs.length === 0 ? 0 : clipped / xs.length,
+        lastClippedFraction: n === 0 ? 0 : clipped / n,
       };
       return { grads: flat.rebuild(out), state: next, skip: false };
     },

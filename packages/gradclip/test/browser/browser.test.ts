@@ -2,7 +2,8 @@
  * The browser suite: gradclip's public entry (built dist) and one copy of tfjs, bundled with
  * esbuild, run in headless Chromium once per backend — cpu, wasm, wasm threaded (page served
  * cross-origin isolated), webgl and webgl with float16 textures (SwiftShader), webgpu (SwiftShader
- * adapter). Each backend runs the float16 checks, the reference vectors, the NaN/Inf cases (also
+ * adapter). Each backend runs the float16 checks, the reference vectors, the adaptive2 trajectories
+ * (AdaGC, SPAM, Stable-SPAM; adaptive2-checks.ts), the NaN/Inf cases (also
  * placed in vec4 tails and packed textures), the `withClipping` fit matrix, every transform in fit,
  * the numTensors checks and an IndexedDB save/load, prints one line, and fails on any failing
  * check. Float16 textures have explicit expectations where float16 cannot hold a value (see
@@ -26,6 +27,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { loadAllTrajectories } from '../helpers/spam-vectors.js';
 import { loadVectors } from '../helpers/vectors.js';
 import { DIST_ENTRY, bundlePage, chromiumPath, failureDetails, groupTimes, runBackend, selectedBackends, summaryLine, tally, type BackendResult } from './harness.js';
 import { startServer, type SuiteServer } from './serve.js';
@@ -79,7 +81,7 @@ describe('browser suite (headless Chromium)', () => {
         t.skip(NO_CHROMIUM);
         return;
       }
-      const r = await runBackend(spec, server!, chromium, loadVectors(), { timeoutMs, only });
+      const r = await runBackend(spec, server!, chromium, loadVectors(), { timeoutMs, only, trajectories: loadAllTrajectories() });
       const line = summaryLine(r);
       const times = verbose ? [`  env: ${JSON.stringify(r.summary?.env ?? {})}`, `  time per group: ${groupTimes(r)}`, ...slowest(r), ...leftovers(r)] : [];
       console.log([line, ...failureDetails(r), ...times].join('\n'));

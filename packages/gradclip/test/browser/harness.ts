@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import type { Browser } from 'playwright-core';
+import type { TrajectoryCase } from '../helpers/adaptive2-cases.js';
 import type { Vector } from '../helpers/vector-compare.js';
 import { PAGE_GLOBAL, PROGRESS_PREFIX, type CheckResult, type PageApi, type PageConfig, type PageSummary, type TfBackend } from './protocol.js';
 import type { SuiteServer } from './serve.js';
@@ -116,7 +117,7 @@ export async function runBackend(
   server: SuiteServer,
   executablePath: string,
   vectors: Vector[],
-  options: { timeoutMs: number; only: string[] },
+  options: { timeoutMs: number; only: string[]; trajectories?: TrajectoryCase[] },
 ): Promise<BackendResult> {
   const { chromium } = await import('playwright-core');
   const t0 = Date.now();
@@ -154,6 +155,7 @@ export async function runBackend(
       float16: spec.float16 === true,
       wasmPath: `${url}wasm/`,
       vectors,
+      trajectories: options.trajectories ?? [],
       only: options.only,
     };
     let timer: NodeJS.Timeout | undefined;

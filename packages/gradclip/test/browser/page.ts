@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
+import { adaptive2Checks } from './adaptive2-checks.js';
 import { Checks, equal, ok } from './checks.js';
 import { fastPathChecks, fitChecks, memoryChecks, transformFitChecks, useFloat16Textures, type FitTolerance } from './fit-checks.js';
 import { float16Checks } from './float16-checks.js';
@@ -175,6 +176,7 @@ async function run(config: PageConfig): Promise<PageSummary> {
     await nonFiniteChecks(c, config.float16 ? { rtol: F16_VECTOR_TOL.rtol } : null, widen, config.float16);
     await webglClipChecks(c, config.backend, config.float16 === true);
     await vectorChecks(c, config.vectors, widen, config.float16 ? config.backend : null);
+    await adaptive2Checks(c, config.trajectories, widen, config.float16);
     await fitChecks(c, config.backend, fitTol);
     await transformFitChecks(c, config.backend, fitTol);
     await memoryChecks(c);

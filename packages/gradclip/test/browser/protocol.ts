@@ -2,6 +2,7 @@
  * What the Node runner (browser.test.ts, harness.ts) hands the page and what the page hands back:
  * plain JSON, typed once for both sides (type-only imports, nothing that runs).
  */
+import type { TrajectoryCase } from '../helpers/adaptive2-cases.js';
 import type { Vector } from '../helpers/vector-compare.js';
 
 /** The tfjs backends the page can run on. */
@@ -22,6 +23,8 @@ export interface PageConfig {
   wasmPath: string;
   /** The reference vectors (test/fixtures/clipping-vectors.json, or GRADCLIP_REFERENCE_DIR's). */
   vectors: Vector[];
+  /** The adaptive2 trajectories (test/fixtures/adaptive2-vectors.json: AdaGC, SPAM, Stable-SPAM), or GRADCLIP_REFERENCE_DIR's. */
+  trajectories: TrajectoryCase[];
   /** Only run checks whose name contains one of these (all when empty). */
   only: string[];
 }
