@@ -9,7 +9,7 @@
  * - `global, unfolded`: `withClipping(opt, { globalClipnorm: 1 })` with folding off (norm pass, a
  *   scale kernel writing the clipped gradients, then the update: what the wrapper did before);
  * - `global, folded`: the same with the clip folded into the update (norm pass, then the update);
- * - with `--all-clips` also `clipnorm: 1` and `clipvalue: 0.001`, folded.
+ * - with `--all-clips` also `clipnorm: 1` and `clipvalue: 0.001`, unfolded and folded.
  *
  * and, when Debian's python3-torch is there, PyTorch 1.13 on one thread (`bench/torch_step.py`:
  * `optimizer.step()` vs `clip_grad_norm_(params, 1.0)` + `step()`, same sizes), run after the
@@ -60,7 +60,9 @@ const VARIANTS: Variant[] = [
   { name: 'global, folded', clip: { globalClipnorm: 1 }, fold: true },
   ...(allClips
     ? [
+        { name: 'clipnorm, unfolded', clip: { clipnorm: 1 }, fold: false },
         { name: 'clipnorm, folded', clip: { clipnorm: 1 }, fold: true },
+        { name: 'clipvalue, unfolded', clip: { clipvalue: 0.001 }, fold: false },
         { name: 'clipvalue, folded', clip: { clipvalue: 0.001 }, fold: true },
       ]
     : []),
