@@ -26,7 +26,7 @@ import { decideStep, decisionNeedsNorm, type StepDecision, type StepGate } from 
 import { inspectGradients } from './step-input.js';
 import { PackedStepStats, measureTransformed, readStepStats, type StatsOptions, type StepStats, type StepStatsTensors, type TransformMeasurement } from './step-stats.js';
 import { StatsRecorder } from './stats-recorder.js';
-import { runTransform, type TransformStepResult } from './transform-step.js';
+import { runScaleTransform, runTransform, type TransformStepResult } from './transform-step.js';
 import { applyUpdate, snapshotWeights, updateRatios, weightDecayFactor } from './update-step.js';
 import { foldableInto } from './fused-update.js';
 
@@ -222,7 +222,7 @@ export class ClippedOptimizer extends tf.Optimizer {
       temps.push(...(before ?? []));
       if (!skipped) {
         const decay = weightDecayFactor(this.options.weightDecay, this.learningRate);
-        applyUpdate(this.inner, flat, t?.grads ?? clip.grads, decay, lookupVariable, t == null ? clip.fold : null);
+        applyUpdate(this.inner, flat, t?.grads ?? clip.grads, decay, lookupVariable, t == null ? clip.fold : (t.fold ?? null));
       }
       const ratios = want.updateRatios ? updateRatios(variables ?? [], before, clip.weightNorms as tf.Tensor1D) : null;
       forStats.push(ratios);
@@ -268,7 +268,10 @@ export class ClippedOptimizer extends tf.Optimizer {
     const transform = this.options.transform as GradientTransformation<unknown>;
     const params = flat.names.map((name) => ({ name, tensor: lookupVariable(name) })) as NamedTensor[];
     if (this.transformState === undefined) this.transformState = transform.init(params);
-    const t = runTransform(transform, this.transformState, flat, params, loss);
+    // A per-tensor scaling (transform.scaleFactors) folds into the fused update like a clip, unless
+    // the statistics measure the transformed gradients (which folding never writes).
+    const fold = transform.scaleFactors != null && !measure && (flat.form === 'named' || flat.form === 'map') && foldableInto(this.inner);
+    const t = (fold ? runScaleTransform : runTransform)(transform, this.transformState, flat, params, loss);
     this.transformState = t.state;
     return { ...t, measured: measure && !t.skip ? measureTransformed(t.own) : null };
   }

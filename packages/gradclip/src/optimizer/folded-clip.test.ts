@@ -11,6 +11,7 @@ import { after, it } from 'node:test';
 import { describeBackends } from '@gradclip/testing/backends';
 import { withClipping } from './clipped-optimizer.js';
 import type { ClippingOptions } from './clipping-options.js';
+import { adaGC } from '../transforms/ada-gc.js';
 import { fusedUpdates, setFoldedClipEnabled, setFusedUpdateEnabled } from './fused-update.js';
 
 const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
@@ -80,7 +81,7 @@ function bitsOf(ts: tf.Tensor[]): number[] {
   return out;
 }
 
-async function run(make: () => tf.Optimizer, options: ClippingOptions, mode: 'folded' | 'unfolded' | 'tfjs', steps = 6): Promise<Run> {
+async function run(make: () => tf.Optimizer, options: ClippingOptions, mode: 'folded' | 'unfolded' | 'tfjs', steps = 6, record = options.clipvalue == null): Promise<Run> {
   const fold = setFoldedClipEnabled(mode === 'folded');
   const fused = setFusedUpdateEnabled(mode !== 'tfjs');
   const folded0 = fusedUpdates.folded;
@@ -96,7 +97,7 @@ async function run(make: () => tf.Optimizer, options: ClippingOptions, mode: 'fo
     let afterFirst = -1;
     const stats: string[] = [];
     const errors: string[] = [];
-    const release = options.clipvalue == null ? opt.enableStats() : null; // a value clip folds only unobserved
+    const release = record ? opt.enableStats() : null; // a value clip (and a transform) folds only unobserved
     for (let k = 0; k < steps; ++k) {
       const gs = vars.map((v, i) => gradient(i, k, v.shape));
       try {
@@ -148,6 +149,24 @@ describeBackends('the clip folded into the fused update', (backend) => {
             assert.ok(folded.folded >= 2, `${label}: ${folded.folded} folded steps`);
           }
         }
+      }
+    });
+  }
+});
+
+describeBackends('a per-tensor scaling transform (adaGC) folded into the fused update', (backend) => {
+  for (const name of ['sgd', 'momentum', 'adam', 'adamax']) {
+    it(`${backend} ${name}: adaGC folded = unfolded = tfjs after the transform, bit for bit (warm-up and adaptive steps, weight decay)`, async () => {
+      for (const weightDecay of [0, 0.1]) {
+        // warmupSteps 2: steps 1-2 clip by the global norm, 3-6 per tensor against γ.
+        const options = (): ClippingOptions => ({ transform: adaGC({ warmupSteps: 2, maxNorm: 0.5 }), weightDecay });
+        const folded = await run(OPTIMIZERS[name], options(), 'folded', 6, false);
+        const unfolded = await run(OPTIMIZERS[name], options(), 'unfolded', 6, false);
+        const plain = await run(OPTIMIZERS[name], options(), 'tfjs', 6, false);
+        assert.deepEqual(folded.bits, unfolded.bits, `${name} wd=${weightDecay}: folded vs unfolded`);
+        assert.deepEqual(folded.bits, plain.bits, `${name} wd=${weightDecay}: folded vs tfjs`);
+        assert.equal(unfolded.folded, 0);
+        assert.ok(folded.folded >= 2, `${name}: ${folded.folded} folded steps`);
       }
     });
   }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { flattenGrads, type FlatGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import type { GradientTransformation } from '../transforms/types.js';
+import type { FoldedClip } from './fused-update.js';
 
 /** What {@link runTransform} returns. */
 export interface TransformStepResult {
@@ -17,6 +18,11 @@ export interface TransformStepResult {
   skip: boolean;
   /** The transform's next state (plain data). */
   state: unknown;
+  /**
+   * From {@link runScaleTransform}: the per-entry factors left to the fused update (then `grads`
+   * are the inputs and `own` is empty), or null when every factor is 1.
+   */
+  fold?: FoldedClip | null;
 }
 
 /**
@@ -53,4 +59,28 @@ export function runTransform(
   const own: tf.Tensor[] = [];
   for (const g of list) if (g != null) own.push(g);
   return { grads: list, own, skip, state: next };
+}
+
+/**
+ * {@link runTransform} for a transform with `scaleFactors` (a per-tensor scaling such as `adaGC`),
+ * when the wrapper can fold the scaling into its fused update: the transform's step is computed as
+ * one float32 factor per entry, no gradient tensor is made, and the factors are returned as a
+ * folded clip for `applyUpdate` (which scales the usual way if the fused update declines).
+ * `grads` are returned as they are.
+ */
+export function runScaleTransform(
+  transform: GradientTransformation<unknown>,
+  state: unknown,
+  grads: FlatGrads,
+  params: readonly NamedTensor[],
+  loss: tf.Scalar | null,
+): TransformStepResult {
+  const input = grads.rebuild(grads.list) as tf.NamedTensorMap | NamedTensor[];
+  const scaleFactors = transform.scaleFactors as NonNullable<GradientTransformation<unknown>['scaleFactors']>;
+  let r: ReturnType<typeof scaleFactors> = { factors: new Float32Array(0), state };
+  tf.tidy(() => {
+    r = scaleFactors.call(transform, input, state, params as NamedTensor[], loss == null ? undefined : { loss });
+  });
+  const changes = r.factors.some((x) => x !== 1);
+  return { grads: grads.list, own: [], skip: false, state: r.state, fold: changes ? { scales: r.factors, clampValue: null } : null };
 }

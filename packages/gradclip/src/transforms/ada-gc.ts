@@ -1,7 +1,7 @@
 /** AdaGC (Wang et al. 2025) as a transform: per-tensor clipping against an EMA of each tensor's own norm. */
 import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkNonNegative, checkPositive } from '../errors.js';
-import { flattenGrads, type MaybeTensor } from '../core/grad-forms.js';
+import { flattenGrads, type Grads, type MaybeTensor } from '../core/grad-forms.js';
 import { sumsOfSquares } from '../core/sum-of-squares.js';
 import { l2Norm } from '../core/exact-ops.js';
 import { isFloat16Backend } from '../core/float16.js';
@@ -188,72 +188,83 @@ export function adaGC(options: AdaGCOptions = {}): GradientTransformation<AdaGCS
   const oneMinusBeta32 = f(1 - beta);
   const eps32 = f(eps);
 
+  /** One AdaGC step's per-tensor coefficients and next state (no tensor made beyond the norm read). */
+  function coefficients(grads: Grads, state: AdaGCState): { flat: ReturnType<typeof flattenGrads>; at: number[]; xs: tf.Tensor[]; coefs: number[]; next: AdaGCState } {
+    const flat = flattenGrads(grads);
+    const list = flat.list;
+    const at: number[] = [];
+    const xs: tf.Tensor[] = [];
+    for (let i = 0; i < list.length; ++i) {
+      const g = list[i];
+      if (g != null) {
+        at.push(i);
+        xs.push(g);
+      }
+    }
+    const n = xs.length;
+    const step = state.step + 1;
+    const gamma = state.gamma.slice();
+    while (gamma.length < list.length) gamma.push(null);
+    const sums = n > 0 ? readSumsOfSquares(xs) : [];
+    const coefs: number[] = new Array<number>(n).fill(1);
+    let clipped = 0;
+    const warmup = step <= warmupSteps;
+    if (warmup) {
+      let total = 0;
+      for (let k = 0; k < n; ++k) total += sums[k];
+      const globalNorm = Math.sqrt(f(total));
+      const c = maxNorm / (globalNorm + eps);
+      const scale = c < 1.0;
+      const c32 = f(c);
+      if (scale) {
+        coefs.fill(c32);
+        clipped = n;
+      }
+      if (Number.isFinite(globalNorm)) {
+        for (let k = 0; k < n; ++k) {
+          // torch.norm of a float32 tensor: a float32 value.
+          const norm = f(Math.sqrt(sums[k]));
+          const v = scale ? f(norm * c32) : norm;
+          const g = gamma[at[k]];
+          if (g == null || v < g) gamma[at[k]] = v;
+        }
+      }
+    } else {
+      for (let k = 0; k < n; ++k) {
+        let norm = f(Math.sqrt(sums[k]));
+        const finite = Number.isFinite(norm);
+        const g = gamma[at[k]] ?? (finite ? norm : null);
+        if (g == null) continue; // no γ yet and a non-finite norm: nothing to clip against
+        const threshold = f(ratio32 * g);
+        if (norm > threshold) {
+          coefs[k] = f(threshold / f(norm + eps32));
+          norm = threshold;
+          clipped += 1;
+        }
+        if (finite) gamma[at[k]] = f(f(g * beta32) + f(norm * oneMinusBeta32));
+      }
+    }
+    const next: AdaGCState = {
+      step,
+      gamma,
+      lastPhase: warmup ? 'warmup' : 'adaptive',
+      lastClipped: clipped,
+      lastClippedFraction: n === 0 ? 0 : clipped / n,
+    };
+    return { flat, at, xs, coefs, next };
+  }
+
   return {
     init: () => ({ step: 0, gamma: [], lastPhase: null, lastClipped: 0, lastClippedFraction: 0 }),
     update(grads, state) {
-      const flat = flattenGrads(grads);
-      const list = flat.list;
-      const at: number[] = [];
-      const xs: tf.Tensor[] = [];
-      for (let i = 0; i < list.length; ++i) {
-        const g = list[i];
-        if (g != null) {
-          at.push(i);
-          xs.push(g);
-        }
-      }
-      const n = xs.length;
-      const step = state.step + 1;
-      const gamma = state.gamma.slice();
-      while (gamma.length < list.length) gamma.push(null);
-      const sums = n > 0 ? readSumsOfSquares(xs) : [];
-      const coefs: number[] = new Array<number>(n).fill(1);
-      let clipped = 0;
-      const warmup = step <= warmupSteps;
-      if (warmup) {
-        let total = 0;
-        for (let k = 0; k < n; ++k) total += sums[k];
-        const globalNorm = Math.sqrt(f(total));
-        const c = maxNorm / (globalNorm + eps);
-        const scale = c < 1.0;
-        const c32 = f(c);
-        if (scale) {
-          coefs.fill(c32);
-          clipped = n;
-        }
-        if (Number.isFinite(globalNorm)) {
-          for (let k = 0; k < n; ++k) {
-            // torch.norm of a float32 tensor: a float32 value.
-            const norm = f(Math.sqrt(sums[k]));
-            const v = scale ? f(norm * c32) : norm;
-            const g = gamma[at[k]];
-            if (g == null || v < g) gamma[at[k]] = v;
-          }
-        }
-      } else {
-        for (let k = 0; k < n; ++k) {
-          let norm = f(Math.sqrt(sums[k]));
-          const finite = Number.isFinite(norm);
-          const g = gamma[at[k]] ?? (finite ? norm : null);
-          if (g == null) continue; // no γ yet and a non-finite norm: nothing to clip against
-          const threshold = f(ratio32 * g);
-          if (norm > threshold) {
-            coefs[k] = f(threshold / f(norm + eps32));
-            norm = threshold;
-            clipped += 1;
-          }
-          if (finite) gamma[at[k]] = f(f(g * beta32) + f(norm * oneMinusBeta32));
-        }
-      }
-      const out = scaleGrads(list, at, xs, coefs);
-      const next: AdaGCState = {
-        step,
-        gamma,
-        lastPhase: warmup ? 'warmup' : 'adaptive',
-        lastClipped: clipped,
-        lastClippedFraction: n === 0 ? 0 : clipped / n,
-      };
-      return { grads: flat.rebuild(out), state: next, skip: false };
+      const { flat, at, xs, coefs, next } = coefficients(grads, state);
+      return { grads: flat.rebuild(scaleGrads(flat.list, at, xs, coefs)), state: next, skip: false };
+    },
+    scaleFactors(grads, state) {
+      const { flat, at, coefs, next } = coefficients(grads, state);
+      const factors = new Float32Array(flat.list.length).fill(1);
+      for (let k = 0; k < at.length; ++k) factors[at[k]] = coefs[k];
+      return { factors, state: next };
     },
   };
 }

@@ -17,6 +17,14 @@ export interface UpdateExtra {
   loss?: number | tf.Scalar;
 }
 
+/** What {@link GradientTransformation.scaleFactors} returns. */
+export interface ScaleFactorsResult<S> {
+  /** One float32 factor per entry of the flattened gradients (1 for a hole). */
+  factors: Float32Array;
+  /** The next state, as {@link UpdateResult.state}. */
+  state: S;
+}
+
 /** What {@link GradientTransformation.update} returns. */
 export interface UpdateResult<G, S> {
   /**
@@ -73,6 +81,15 @@ export interface GradientTransformation<S = unknown> {
    * @param extra Extra inputs such as the loss (required by `skipOnSpike`).
    */
   update<G extends Grads>(grads: G, state: S, params?: Grads | null, extra?: UpdateExtra): UpdateResult<SameForm<G>, S>;
+  /**
+   * Optional, for transforms whose step only multiplies each gradient tensor by a number (such as
+   * `adaGC`): the same step as {@link update}, described without making tensors — one float32
+   * factor per entry of the flattened gradients (1 for holes and unscaled entries) and the next
+   * state. The optimizer wrapper then folds the factors into its fused optimizer update (cpu/wasm,
+   * tfjs's seven optimizers) instead of writing scaled gradients; the result must be exactly what
+   * `update` would return, bit for bit (`g * factor` in float32).
+   */
+  scaleFactors?(grads: Grads, state: S, params?: Grads | null, extra?: UpdateExtra): ScaleFactorsResult<S>;
 }
 
 /** The state type of a transform. */
