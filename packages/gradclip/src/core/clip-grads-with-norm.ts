@@ -52,3 +52,22 @@ export function clipGradsWithNorm<G extends Grads>(grads: G, maxNorm: number, to
   });
   return flat.rebuild(out) as SameForm<G>;
 }
+
+/**
+ * The float32 coefficient {@link clipGradsWithNorm} multiplies by on `cpu`/`wasm` (IEEE float32
+ * ops): `min(f32(maxNorm) / f32(totalNorm + f32(1e-6)), 1)`, NaN kept. For transforms that describe
+ * their step as scale factors (`GradientTransformation.scaleFactors`): `g * coefficient` in float32
+ * is then bit for bit what `clipGradsWithNorm` returns there.
+ *
+ * @example
+ * ```ts
+ * torchClipCoefficient(5, 50); //=> Math.fround(Math.fround(5) / Math.fround(50 + Math.fround(1e-6)))
+ * torchClipCoefficient(5, 1); //=> 1
+ * ```
+ */
+export function torchClipCoefficient(maxNorm: number, totalNorm: number): number {
+  const f = Math.fround;
+  const den = f(f(totalNorm) + f(TORCH_CLIP_EPS));
+  const q = f(f(maxNorm) / den);
+  return Number.isNaN(q) ? NaN : Math.min(q, 1);
+}

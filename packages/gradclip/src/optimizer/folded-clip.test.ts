@@ -12,6 +12,8 @@ import { describeBackends } from '@gradclip/testing/backends';
 import { withClipping } from './clipped-optimizer.js';
 import type { ClippingOptions } from './clipping-options.js';
 import { adaGC } from '../transforms/ada-gc.js';
+import { autoClip } from '../transforms/auto-clip.js';
+import { zClip } from '../transforms/z-clip.js';
 import { fusedUpdates, setFoldedClipEnabled, setFusedUpdateEnabled } from './fused-update.js';
 
 const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
@@ -167,6 +169,29 @@ describeBackends('a per-tensor scaling transform (adaGC) folded into the fused u
         assert.deepEqual(folded.bits, plain.bits, `${name} wd=${weightDecay}: folded vs tfjs`);
         assert.equal(unfolded.folded, 0);
         assert.ok(folded.folded >= 2, `${name}: ${folded.folded} folded steps`);
+      }
+    });
+  }
+});
+
+describeBackends('norm-based transforms with a single PyTorch coefficient (zClip, autoClip) folded into the fused update', (backend) => {
+  const TRANSFORMS = {
+    // warm-up of 2 (PyTorch's clip to maxGradNorm), then z-scores; the inf/NaN steps take the fixed clip.
+    zClip: () => zClip({ warmupSteps: 2, maxGradNorm: 3, zThresh: 0.5 }),
+    'zClip(no maxGradNorm)': () => zClip({ warmupSteps: 2, zThresh: 0.1 }),
+    autoClip: () => autoClip({ percentile: 50 }),
+  };
+  for (const [tname, makeT] of Object.entries(TRANSFORMS)) {
+    it(`${backend} ${tname}: folded = unfolded = tfjs after the transform, bit for bit (sgd, adam; NaN/inf steps)`, async () => {
+      for (const name of ['sgd', 'adam']) {
+        const options = (): ClippingOptions => ({ transform: makeT(), weightDecay: 0.1 });
+        const folded = await run(OPTIMIZERS[name], options(), 'folded', 7, false);
+        const unfolded = await run(OPTIMIZERS[name], options(), 'unfolded', 7, false);
+        const plain = await run(OPTIMIZERS[name], options(), 'tfjs', 7, false);
+        assert.deepEqual(folded.bits, unfolded.bits, `${tname} ${name}: folded vs unfolded`);
+        assert.deepEqual(folded.bits, plain.bits, `${tname} ${name}: folded vs tfjs`);
+        assert.equal(unfolded.folded, 0);
+        assert.ok(folded.folded >= 1, `${tname} ${name}: ${folded.folded} folded steps`);
       }
     });
   }

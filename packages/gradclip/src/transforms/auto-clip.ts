@@ -2,7 +2,7 @@
 import { check } from '../errors.js';
 import { flattenGrads } from '../core/grad-forms.js';
 import { globalNorm } from '../core/global-norm.js';
-import { clipGradsWithNorm } from '../core/clip-grads-with-norm.js';
+import { clipGradsWithNorm, torchClipCoefficient } from '../core/clip-grads-with-norm.js';
 import { percentile as percentileOf } from './percentile.js';
 import { cloneAll, readScalar, tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
@@ -76,24 +76,39 @@ export function autoClip(options: AutoClipOptions = {}): GradientTransformation<
   const historySize = options.historySize ?? 10000;
   checkInRange('percentile', p, 0, 100, false, false);
   check(historySize === Infinity || (Number.isInteger(historySize) && historySize >= 1), 'historySize', 'an integer >= 1 or Infinity', historySize);
+  /** The next state (history, norm, threshold) after a step whose global norm is `norm`. */
+  const plan = (norm: number, state: AutoClipState): AutoClipState => {
+    let history = state.history;
+    if (Number.isFinite(norm)) {
+      history = [...history, norm];
+      if (history.length > historySize) history = history.slice(history.length - historySize);
+    }
+    const threshold = history.length > 0 ? percentileOf(history, p) : null;
+    return { history, lastNorm: norm, lastThreshold: threshold };
+  };
+
   return {
     init: () => ({ history: [], lastNorm: null, lastThreshold: null }),
     update(grads, state) {
       const flat = flattenGrads(grads);
       const normT = globalNorm(flat.list);
       try {
-        const norm = readScalar(normT);
-        let history = state.history;
-        if (Number.isFinite(norm)) {
-          history = [...history, norm];
-          if (history.length > historySize) history = history.slice(history.length - historySize);
-        }
-        const threshold = history.length > 0 ? percentileOf(history, p) : null;
+        const next = plan(readScalar(normT), state);
+        const threshold = next.lastThreshold;
         const out = threshold == null ? tidyList(() => cloneAll(flat.list)) : clipGradsWithNorm(flat.list, threshold, normT);
-        return { grads: flat.rebuild(out), state: { history, lastNorm: norm, lastThreshold: threshold }, skip: false };
+        return { grads: flat.rebuild(out), state: next, skip: false };
       } finally {
         normT.dispose();
       }
+    },
+    scaleFactors(grads, state) {
+      const flat = flattenGrads(grads);
+      const normT = globalNorm(flat.list);
+      const norm = readScalar(normT);
+      normT.dispose();
+      const next = plan(norm, state);
+      const factor = next.lastThreshold == null ? 1 : torchClipCoefficient(next.lastThreshold, norm);
+      return { factors: new Float32Array(flat.list.length).fill(factor), state: next };
     },
   };
 }

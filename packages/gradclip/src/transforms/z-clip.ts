@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { check, checkOneOf, isFiniteNumber } from '../errors.js';
 import { flattenGrads, mapPresent, type MaybeTensor } from '../core/grad-forms.js';
 import { globalNorm } from '../core/global-norm.js';
-import { clipGradsWithNorm } from '../core/clip-grads-with-norm.js';
+import { clipGradsWithNorm, torchClipCoefficient } from '../core/clip-grads-with-norm.js';
 import { cloneAll, readScalar, tidyList } from './tensor-lists.js';
 import type { GradientTransformation } from './types.js';
 import { checkInRange, checkKnownKeys, checkOptions } from './validate.js';
@@ -54,6 +54,9 @@ export type ZClipState = {
 
 const KEYS = ['alpha', 'zThresh', 'maxGradNorm', 'eps', 'warmupSteps', 'mode', 'clipOption', 'clipFactor', 'skipUpdateOnSpike'] as const;
 const TORCH_EPS = 1e-6;
+
+/** What a step does to the gradients: copy them, PyTorch's norm clip to `maxNorm`, or scale by `coef`. */
+type ClipAction = { kind: 'copy' } | { kind: 'torch'; maxNorm: number } | { kind: 'scale'; coef: number };
 
 /** Python's `min(a, b)`: keeps `a` unless `b < a` (so `min(NaN, 1)` is NaN and `min(1, NaN)` is 1). */
 function pyMin(a: number, b: number): number {
@@ -153,46 +156,62 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
       return mapPresent(list, (t) => tf.mul(t.toFloat(), c));
     });
 
+  /** One step's decision from the global norm `g` (read on the host) and the next state. */
+  const plan = (g: number, state: ZClipState): { action: ClipAction; next: ZClipState } => {
+    const fixed: ClipAction = maxGradNorm == null ? { kind: 'copy' } : { kind: 'torch', maxNorm: maxGradNorm };
+    if (!Number.isFinite(g)) return { action: fixed, next: { ...state, lastNorm: g, lastClip: maxGradNorm } };
+    if (!state.initialized) {
+      const buffer = [...state.buffer, g];
+      let next: ZClipState = { ...state, buffer, lastNorm: g, lastClip: maxGradNorm != null && g > maxGradNorm ? maxGradNorm : null };
+      if (buffer.length >= warmupSteps) {
+        const mean = buffer.reduce((s, x) => s + x, 0) / buffer.length;
+        const variance = buffer.reduce((s, x) => s + (x - mean) ** 2, 0) / buffer.length;
+        next = { ...next, buffer: [], initialized: true, mean, var: variance };
+      }
+      return { action: fixed, next };
+    }
+    const mean = state.mean as number;
+    const variance = state.var as number;
+    const clip = clipValue(g, mean, variance);
+    const adaptiveClip = clip ?? g;
+    const effective = maxGradNorm == null ? adaptiveClip : pyMin(adaptiveClip, maxGradNorm);
+    const coef = g > effective ? effective / (g + TORCH_EPS) : 1.0;
+    let next: ZClipState = { ...state, lastNorm: g, lastClip: g > effective ? effective : null };
+    if (!(clip != null && skipUpdateOnSpike)) {
+      const v = clip ?? g;
+      const newMean = alpha * mean + (1 - alpha) * v;
+      const newVar = alpha * variance + (1 - alpha) * (v - newMean) ** 2;
+      next = { ...next, mean: newMean, var: newVar };
+    }
+    return { action: coef < 1.0 ? { kind: 'scale', coef } : { kind: 'copy' }, next };
+  };
+
   return {
     init: () => ({ buffer: [], initialized: false, mean: null, var: null, lastNorm: null, lastClip: null }),
     update(grads, state) {
       const flat = flattenGrads(grads);
       const normT = globalNorm(flat.list);
       try {
-        const g = readScalar(normT);
-        const fixedClip = (): MaybeTensor[] =>
-          maxGradNorm == null ? tidyList(() => cloneAll(flat.list)) : clipGradsWithNorm(flat.list, maxGradNorm, normT);
-        if (!Number.isFinite(g)) {
-          return { grads: flat.rebuild(fixedClip()), state: { ...state, lastNorm: g, lastClip: maxGradNorm }, skip: false };
-        }
-        if (!state.initialized) {
-          const buffer = [...state.buffer, g];
-          let next: ZClipState = { ...state, buffer, lastNorm: g, lastClip: maxGradNorm != null && g > maxGradNorm ? maxGradNorm : null };
-          if (buffer.length >= warmupSteps) {
-            const mean = buffer.reduce((s, x) => s + x, 0) / buffer.length;
-            const variance = buffer.reduce((s, x) => s + (x - mean) ** 2, 0) / buffer.length;
-            next = { ...next, buffer: [], initialized: true, mean, var: variance };
-          }
-          return { grads: flat.rebuild(fixedClip()), state: next, skip: false };
-        }
-        const mean = state.mean as number;
-        const variance = state.var as number;
-        const clip = clipValue(g, mean, variance);
-        const adaptiveClip = clip ?? g;
-        const effective = maxGradNorm == null ? adaptiveClip : pyMin(adaptiveClip, maxGradNorm);
-        const coef = g > effective ? effective / (g + TORCH_EPS) : 1.0;
-        const out = coef < 1.0 ? scale(flat.list, coef) : tidyList(() => cloneAll(flat.list));
-        let next: ZClipState = { ...state, lastNorm: g, lastClip: g > effective ? effective : null };
-        if (!(clip != null && skipUpdateOnSpike)) {
-          const v = clip ?? g;
-          const newMean = alpha * mean + (1 - alpha) * v;
-          const newVar = alpha * variance + (1 - alpha) * (v - newMean) ** 2;
-          next = { ...next, mean: newMean, var: newVar };
-        }
+        const { action, next } = plan(readScalar(normT), state);
+        const out =
+          action.kind === 'torch'
+            ? clipGradsWithNorm(flat.list, action.maxNorm, normT)
+            : action.kind === 'scale'
+              ? scale(flat.list, action.coef)
+              : tidyList(() => cloneAll(flat.list));
         return { grads: flat.rebuild(out), state: next, skip: false };
       } finally {
         normT.dispose();
       }
+    },
+    scaleFactors(grads, state) {
+      const flat = flattenGrads(grads);
+      const normT = globalNorm(flat.list);
+      const g = readScalar(normT);
+      normT.dispose();
+      const { action, next } = plan(g, state);
+      const factor = action.kind === 'torch' ? torchClipCoefficient(action.maxNorm, g) : action.kind === 'scale' ? Math.fround(action.coef) : 1;
+      return { factors: new Float32Array(flat.list.length).fill(factor), state: next };
     },
   };
 }
