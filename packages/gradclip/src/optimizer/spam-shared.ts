@@ -1,12 +1,14 @@
 /**
  * Plumbing shared by the SPAM and Stable-SPAM optimizers (spam.ts, stable-spam.ts): per-variable
- * slots, the gradient list an optimizer receives, the number checks of their hyper-parameters, and
- * the split of a factory's options into the optimizer's own and the clipping wrapper's.
+ * slots, the gradient list an optimizer receives, the checks of their hyper-parameters, and their
+ * factories' split of the options into the optimizer's own and the clipping wrapper's. Their
+ * serialization is in spam-serialization.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValueError, check, checkKnownKeys, formatValue, isFiniteNumber } from '../errors.js';
+import { ValueError, check, checkKnownKeys, checkNonNegative, checkPositive, formatValue, isFiniteNumber } from '../errors.js';
 import { flattenGrads, type MaybeTensor, type NamedTensor } from '../core/grad-forms.js';
 import { resolveClippingOptions, type ClippingOptions } from './clipping-options.js';
+import { withClipping, type ClippedOptimizer } from './clipped-optimizer.js';
 import { registeredVariable } from '../internals/tfjs-internals.js';
 
 /** One variable's state: first and second moments and its own step counter (the reference's `state['step']`). */
@@ -72,6 +74,14 @@ export class SlotStore<S extends MomentSlot> {
     return slot;
   }
 
+  /**
+   * The slots of `entries`, in order (made on first use: zero m and v, step 0, plus the fields
+   * `fresh` returns).
+   */
+  forEntries(entries: readonly GradEntry[], fresh: () => Omit<S, keyof MomentSlot>): S[] {
+    return entries.map((e) => this.get(e.variable, e.position, () => ({ name: e.variable.name, m: zerosSlot(e.variable), v: zerosSlot(e.variable), step: 0, ...fresh() }) as S));
+  }
+
   /** Replaces every slot (disposing the old ones' tensors with `disposeSlot`). */
   replace(slots: S[], disposeSlot: (s: S) => void): void {
     for (const s of this.all) disposeSlot(s);
@@ -80,6 +90,12 @@ export class SlotStore<S extends MomentSlot> {
     this.pending = slots.length;
     this.byName = new Map(slots.map((s) => [s.name, s]));
   }
+}
+
+/** Disposes the m and v variables of a slot. */
+export function disposeMomentSlot(s: MomentSlot): void {
+  s.m.dispose();
+  s.v.dispose();
 }
 
 /**
@@ -131,11 +147,6 @@ export function zerosSlot(x: tf.Tensor): tf.Variable {
   return tf.tidy(() => tf.variable(tf.zeros(x.shape, 'float32'), false));
 }
 
-/** A slot variable from a restored weight (float32). */
-export function slotFrom(t: tf.Tensor): tf.Variable {
-  return tf.tidy(() => tf.variable(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), false));
-}
-
 /** One present gradient with its variable. */
 export interface GradEntry {
   /** Position in the list `applyGradients` received (holes counted). */
@@ -175,35 +186,24 @@ export function gradEntries(className: string, variableGradients: tf.NamedTensor
   return out;
 }
 
-/**
- * Groups restored weights `<variable>/<suffix>` by variable (in order) and checks that each has
- * exactly the `suffixes` given.
- */
-export function groupWeights(className: string, weights: NamedTensor[], suffixes: readonly string[]): Map<string, Record<string, tf.Tensor>> {
-  const groups = new Map<string, Record<string, tf.Tensor>>();
-  for (const { name, tensor } of weights) {
-    const cut = name.lastIndexOf('/');
-    const suffix = name.slice(cut + 1);
-    if (cut <= 0 || !suffixes.includes(suffix)) {
-      throw new ValueError(
-        `${className}.setWeights: unexpected weight '${name}'; expected '<variable>/${suffixes.join("', '<variable>/")}' (as getWeights returns them).`,
-      );
-    }
-    const key = name.slice(0, cut);
-    const g = groups.get(key) ?? {};
-    g[suffix] = tensor;
-    groups.set(key, g);
-  }
-  for (const [key, g] of groups) {
-    const missing = suffixes.filter((s) => g[s] == null);
-    if (missing.length > 0) throw new ValueError(`${className}.setWeights: the weights of '${key}' lack ${missing.map((s) => `'${key}/${s}'`).join(', ')}.`);
-  }
-  return groups;
-}
-
 /** A finite number in [0, 1). */
 export function checkUnitInterval(name: string, value: unknown): asserts value is number {
   check(isFiniteNumber(value) && value >= 0 && value < 1, name, 'a finite number in [0, 1)', value);
+}
+
+/** Checks that `config` is an object whose keys are among `keys` (the hyper-parameters of `className`). */
+export function checkHyperObject(className: string, config: unknown, keys: readonly string[]): asserts config is object {
+  check(config != null && typeof config === 'object' && !Array.isArray(config), 'config', `an object (the ${className} hyper-parameters)`, config);
+  checkKnownKeys(className, config as object, keys);
+}
+
+/** The Adam hyper-parameters both optimizers have, checked in this order (a ValueError names the first bad one). */
+export function checkAdamHyper(h: { learningRate: unknown; beta1: unknown; beta2: unknown; epsilon: unknown; weightDecay: unknown }): void {
+  checkPositive('learningRate', h.learningRate);
+  checkUnitInterval('beta1', h.beta1);
+  checkUnitInterval('beta2', h.beta2);
+  checkNonNegative('epsilon', h.epsilon);
+  checkNonNegative('weightDecay', h.weightDecay);
 }
 
 /** The learning rate may be reassigned between steps (a schedule): checked again when a step uses it. */
@@ -219,6 +219,21 @@ export type NoClippingOptions = { [K in (typeof WRAPPER_KEYS)[number]]?: undefin
 
 /** The wrapper options a factory accepts (those of {@link ClippingOptions} it forwards). */
 export type WrapperOptions = Pick<ClippingOptions, (typeof WRAPPER_KEYS)[number]>;
+
+/**
+ * A factory's result: `make(own)`, wrapped by `withClipping` when `options` sets a wrapper option
+ * (see {@link splitFactoryOptions}), else unwrapped.
+ */
+export function fromFactoryOptions<C extends object, O extends tf.Optimizer>(
+  fn: string,
+  options: unknown,
+  ownKeys: readonly string[],
+  make: (own: C) => O,
+): O | ClippedOptimizer {
+  const { own, clip } = splitFactoryOptions<C>(fn, options, ownKeys);
+  const opt = make(own);
+  return clip == null ? opt : withClipping(opt, clip);
+}
 
 /**
  * Splits a factory's options into the optimizer's own and the wrapper's (null when none is set),

@@ -4,24 +4,24 @@
  * `galore_torch/SPAM.py` (class `AdamW`, exported as `SPAM`), commit e8185fb.
  */
 import * as tf from '@tensorflow/tfjs';
-import { check, checkInteger, checkKnownKeys, checkNonNegative, checkPositive } from '../errors.js';
+import { checkInteger, checkNonNegative } from '../errors.js';
 import type { NamedTensor } from '../core/grad-forms.js';
-import { withClipping, type ClippedOptimizer } from './clipped-optimizer.js';
+import type { ClippedOptimizer } from './clipped-optimizer.js';
 import {
   ConstantScalars,
   SlotStore,
+  checkAdamHyper,
+  checkHyperObject,
   checkLearningRate,
-  checkUnitInterval,
+  disposeMomentSlot,
+  fromFactoryOptions,
   gradEntries,
-  groupWeights,
-  slotFrom,
-  splitFactoryOptions,
   stepScalars,
-  zerosSlot,
   type MomentSlot,
   type NoClippingOptions,
   type WrapperOptions,
 } from './spam-shared.js';
+import { fromHyperConfig, hyperConfig, registerOptimizerClass, restoreSlots, slotWeights } from './spam-serialization.js';
 
 /** Hyper-parameters of {@link SPAM}; the defaults are those of the reference code. */
 export interface SpamConfig {
@@ -208,8 +208,7 @@ export class SPAM extends tf.Optimizer {
    */
   constructor(config: SpamConfig = {}) {
     super();
-    check(config != null && typeof config === 'object' && !Array.isArray(config), 'config', 'an object (the SPAM hyper-parameters)', config);
-    checkKnownKeys('SPAM', config, KEYS);
+    checkHyperObject('SPAM', config, KEYS);
     const {
       learningRate = 1e-3,
       beta1 = 0.9,
@@ -221,11 +220,7 @@ export class SPAM extends tf.Optimizer {
       warmupSteps = 150,
       gradAccuSteps = 20,
     } = config;
-    checkPositive('learningRate', learningRate);
-    checkUnitInterval('beta1', beta1);
-    checkUnitInterval('beta2', beta2);
-    checkNonNegative('epsilon', epsilon);
-    checkNonNegative('weightDecay', weightDecay);
+    checkAdamHyper({ learningRate, beta1, beta2, epsilon, weightDecay });
     checkNonNegative('threshold', threshold);
     checkInteger('resetInterval', resetInterval, 1);
     checkInteger('warmupSteps', warmupSteps, 0);
@@ -253,7 +248,7 @@ export class SPAM extends tf.Optimizer {
     const reset = t % this.resetInterval === 0;
     const clipActive = this.threshold !== 0 && t >= this.gradAccuSteps && t % this.resetInterval >= this.gradAccuSteps;
     const scale = spamUpdateScale(t, this.resetInterval, this.warmupSteps);
-    const slots = entries.map((e) => this.store.get(e.variable, e.position, () => ({ name: e.variable.name, m: zerosSlot(e.variable), v: zerosSlot(e.variable), step: 0 })));
+    const slots = this.store.forEntries(entries, () => ({}));
     const { beta1, beta2 } = this;
     this.constants.prepare([this.threshold, beta1, 1 - beta1, beta2, 1 - beta2, this.epsilon, 1, SIGN_SCALE]);
     const counts = tf.tidy(() => {
@@ -338,65 +333,35 @@ export class SPAM extends tf.Optimizer {
 
   /** `iter`, then for each variable `<name>/m`, `<name>/v` and `<name>/step` (a new int32 scalar). */
   override async getWeights(): Promise<NamedTensor[]> {
-    const out: NamedTensor[] = [await this.saveIterations()];
-    for (const s of this.store.slots) {
-      out.push({ name: `${s.name}/m`, tensor: s.m }, { name: `${s.name}/v`, tensor: s.v }, { name: `${s.name}/step`, tensor: tf.scalar(s.step, 'int32') });
-    }
-    return out;
+    return [await this.saveIterations(), ...slotWeights(this.store.slots)];
   }
 
   /** Restores what {@link getWeights} returned (slots are matched to variables by name, else by position). */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
-    const groups = groupWeights('SPAM', rest, ['m', 'v', 'step']);
-    const slots: MomentSlot[] = [];
-    for (const [name, w] of groups) {
-      slots.push({ name, m: slotFrom(w.m), v: slotFrom(w.v), step: (await w.step.data())[0] });
-    }
-    this.store.replace(slots, disposeSlot);
+    this.store.replace(await restoreSlots<MomentSlot>('SPAM', rest), disposeMomentSlot);
   }
 
   /** Disposes the slots and the last step's clip counts. */
   override dispose(): void {
     super.dispose();
-    this.store.replace([], disposeSlot);
+    this.store.replace([], disposeMomentSlot);
     this.constants.dispose();
     this.last?.clippedCounts.dispose();
     this.last = null;
   }
 
+  /** The hyper-parameters (those of {@link SpamConfig}, in its order). */
   getConfig(): tf.serialization.ConfigDict {
-    return {
-      learningRate: this.learningRate,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      epsilon: this.epsilon,
-      weightDecay: this.weightDecay,
-      threshold: this.threshold,
-      resetInterval: this.resetInterval,
-      warmupSteps: this.warmupSteps,
-      gradAccuSteps: this.gradAccuSteps,
-    };
+    return hyperConfig(this, KEYS);
   }
 
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    // tfjs adds its own keys (customObjects) to a loaded config: take the hyper-parameters only.
-    const own = Object.fromEntries(KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
-    return new (cls as unknown as new (c: SpamConfig) => T)(own as SpamConfig);
+    return fromHyperConfig(cls, config, KEYS);
   }
 }
 
-function disposeSlot(s: MomentSlot): void {
-  s.m.dispose();
-  s.v.dispose();
-}
-
-// tf.Optimizer's Symbol.hasInstance is duck-typed (every optimizer would pass `instanceof SPAM`).
-Object.defineProperty(SPAM, Symbol.hasInstance, {
-  value: (x: unknown) => x != null && Object.prototype.isPrototypeOf.call(SPAM.prototype, x),
-});
-
-tf.serialization.registerClass(SPAM);
+registerOptimizerClass(SPAM);
 
 /**
  * Builds a {@link SPAM} optimizer. With a clipping option (`clipnorm`, `clipvalue`,
@@ -419,7 +384,5 @@ tf.serialization.registerClass(SPAM);
 export function spam(options?: SpamConfig & NoClippingOptions): SPAM;
 export function spam(options: SpamOptions): SPAM | ClippedOptimizer;
 export function spam(options: SpamOptions = {}): SPAM | ClippedOptimizer {
-  const { own, clip } = splitFactoryOptions<SpamConfig>('spam', options, KEYS);
-  const opt = new SPAM(own);
-  return clip == null ? opt : withClipping(opt, clip);
+  return fromFactoryOptions('spam', options, KEYS, (own: SpamConfig) => new SPAM(own));
 }

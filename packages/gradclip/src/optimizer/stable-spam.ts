@@ -4,25 +4,26 @@
  * commit 6a66da1.
  */
 import * as tf from '@tensorflow/tfjs';
-import { check, checkInteger, checkKnownKeys, checkNonNegative, checkPositive, isFiniteNumber } from '../errors.js';
+import { check, checkInteger, isFiniteNumber } from '../errors.js';
 import type { NamedTensor } from '../core/grad-forms.js';
-import { withClipping, type ClippedOptimizer } from './clipped-optimizer.js';
+import type { ClippedOptimizer } from './clipped-optimizer.js';
 import {
   ConstantScalars,
   SlotStore,
+  checkAdamHyper,
+  checkHyperObject,
   checkLearningRate,
   checkUnitInterval,
+  disposeMomentSlot,
+  fromFactoryOptions,
   gradEntries,
-  groupWeights,
-  slotFrom,
-  splitFactoryOptions,
   stepScalars,
-  zerosSlot,
   type GradEntry,
   type MomentSlot,
   type NoClippingOptions,
   type WrapperOptions,
 } from './spam-shared.js';
+import { fromHyperConfig, hyperConfig, registerOptimizerClass, restoreSlots, slotWeights } from './spam-serialization.js';
 
 /** Hyper-parameters of {@link StableSPAM}; the defaults are those of the reference code. */
 export interface StableSpamConfig {
@@ -203,8 +204,7 @@ export class StableSPAM extends tf.Optimizer {
    */
   constructor(config: StableSpamConfig = {}) {
     super();
-    check(config != null && typeof config === 'object' && !Array.isArray(config), 'config', 'an object (the StableSPAM hyper-parameters)', config);
-    checkKnownKeys('StableSPAM', config, KEYS);
+    checkHyperObject('StableSPAM', config, KEYS);
     const {
       learningRate = 1e-3,
       beta1 = 0.9,
@@ -218,11 +218,7 @@ export class StableSPAM extends tf.Optimizer {
       etaMin = 0.5,
       resetInterval = 1000,
     } = config;
-    checkPositive('learningRate', learningRate);
-    checkUnitInterval('beta1', beta1);
-    checkUnitInterval('beta2', beta2);
-    checkNonNegative('epsilon', epsilon);
-    checkNonNegative('weightDecay', weightDecay);
+    checkAdamHyper({ learningRate, beta1, beta2, epsilon, weightDecay });
     check(gamma1 === -1 || (isFiniteNumber(gamma1) && gamma1 >= 0 && gamma1 < 1), 'gamma1', 'a finite number in [0, 1), or -1 (= beta1)', gamma1);
     checkUnitInterval('gamma2', gamma2);
     checkUnitInterval('gamma3', gamma3);
@@ -253,9 +249,7 @@ export class StableSPAM extends tf.Optimizer {
     const t = this.iterations + 1;
     const scale = stableSpamScale(t, this.totalT, this.etaMin);
     const reset = this.resetInterval !== 0 && t % this.resetInterval === 0;
-    const slots = entries.map((e) =>
-      this.store.get(e.variable, e.position, () => ({ name: e.variable.name, m: zerosSlot(e.variable), v: zerosSlot(e.variable), step: 0, mMax: 0, mNorm: 0, vNorm: 0 })),
-    );
+    const slots = this.store.forEntries(entries, () => ({ mMax: 0, mNorm: 0, vNorm: 0 }));
     const n = entries.length;
     const info = {
       clipped: new Array<number>(n).fill(0),
@@ -382,72 +376,38 @@ export class StableSPAM extends tf.Optimizer {
 
   /** `iter`, then for each variable `<name>/m`, `<name>/v`, `<name>/step` (int32) and `<name>/stats` ([m_max, m_n, v_n]). */
   override async getWeights(): Promise<NamedTensor[]> {
-    const out: NamedTensor[] = [await this.saveIterations()];
-    for (const s of this.store.slots) {
-      out.push(
-        { name: `${s.name}/m`, tensor: s.m },
-        { name: `${s.name}/v`, tensor: s.v },
-        { name: `${s.name}/step`, tensor: tf.scalar(s.step, 'int32') },
-        { name: `${s.name}/stats`, tensor: tf.tensor1d([s.mMax, s.mNorm, s.vNorm], 'float32') },
-      );
-    }
-    return out;
+    return [await this.saveIterations(), ...slotWeights(this.store.slots, (s) => ({ stats: tf.tensor1d([s.mMax, s.mNorm, s.vNorm], 'float32') }))];
   }
 
   /** Restores what {@link getWeights} returned (slots are matched to variables by name, else by position). */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
-    const groups = groupWeights('StableSPAM', rest, ['m', 'v', 'step', 'stats']);
-    const slots: StableSlot[] = [];
-    for (const [name, w] of groups) {
+    const slots = await restoreSlots<StableSlot>('StableSPAM', rest, ['stats'], async (w) => {
       const [mMax, mNorm, vNorm] = await w.stats.data();
-      slots.push({ name, m: slotFrom(w.m), v: slotFrom(w.v), step: (await w.step.data())[0], mMax, mNorm, vNorm });
-    }
-    this.store.replace(slots, disposeSlot);
+      return { mMax, mNorm, vNorm };
+    });
+    this.store.replace(slots, disposeMomentSlot);
   }
 
   /** Disposes the slots. */
   override dispose(): void {
     super.dispose();
-    this.store.replace([], disposeSlot);
+    this.store.replace([], disposeMomentSlot);
     this.constants.dispose();
     this.last = null;
   }
 
+  /** The hyper-parameters (those of {@link StableSpamConfig}, in its order; `totalT` null included). */
   getConfig(): tf.serialization.ConfigDict {
-    return {
-      learningRate: this.learningRate,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      epsilon: this.epsilon,
-      weightDecay: this.weightDecay,
-      gamma1: this.gamma1,
-      gamma2: this.gamma2,
-      gamma3: this.gamma3,
-      totalT: this.totalT,
-      etaMin: this.etaMin,
-      resetInterval: this.resetInterval,
-    };
+    return hyperConfig(this, KEYS);
   }
 
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    // tfjs adds its own keys (customObjects) to a loaded config: take the hyper-parameters only.
-    const own = Object.fromEntries(KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
-    return new (cls as unknown as new (c: StableSpamConfig) => T)(own as StableSpamConfig);
+    return fromHyperConfig(cls, config, KEYS);
   }
 }
 
-function disposeSlot(s: StableSlot): void {
-  s.m.dispose();
-  s.v.dispose();
-}
-
-// tf.Optimizer's Symbol.hasInstance is duck-typed (every optimizer would pass `instanceof StableSPAM`).
-Object.defineProperty(StableSPAM, Symbol.hasInstance, {
-  value: (x: unknown) => x != null && Object.prototype.isPrototypeOf.call(StableSPAM.prototype, x),
-});
-
-tf.serialization.registerClass(StableSPAM);
+registerOptimizerClass(StableSPAM);
 
 /**
  * Builds a {@link StableSPAM} optimizer. With a clipping option (`clipnorm`, `clipvalue`,
@@ -471,7 +431,5 @@ tf.serialization.registerClass(StableSPAM);
 export function stableSpam(options?: StableSpamConfig & NoClippingOptions): StableSPAM;
 export function stableSpam(options: StableSpamOptions): StableSPAM | ClippedOptimizer;
 export function stableSpam(options: StableSpamOptions = {}): StableSPAM | ClippedOptimizer {
-  const { own, clip } = splitFactoryOptions<StableSpamConfig>('stableSpam', options, KEYS);
-  const opt = new StableSPAM(own);
-  return clip == null ? opt : withClipping(opt, clip);
+  return fromFactoryOptions('stableSpam', options, KEYS, (own: StableSpamConfig) => new StableSPAM(own));
 }
