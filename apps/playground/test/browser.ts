@@ -1,38 +1,20 @@
 /**
  * Headless Chromium for the playground's tests, screenshots and benchmark (playwright-core with
- * Debian's chromium; no browser download). Offline-friendly flags: without them Chromium reaches
- * for the (closed) network.
+ * Debian's chromium; no browser download). The offline-friendly flags and the launch options are
+ * the workspace's (@gradclip/testing/chromium), shared with gradclip's browser suite.
  */
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, SWIFTSHADER_GL_ARGS, chromiumLaunchOptions, chromiumPath } from '@gradclip/testing/chromium';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--disable-quic',
-  '--disable-features=Translate,OptimizationHints,MediaRouter',
-];
+export { CHROMIUM_ARGS, chromiumPath };
 
 /** WebGL on SwiftShader (software; slow), for the webgl smoke check. */
-export const SWIFTSHADER_ARGS = ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
-
-/** The Chromium to drive: GRADCLIP_CHROMIUM, else Debian's /usr/bin/chromium; null when absent. */
-export function chromiumPath(): string | null {
-  const p = process.env.GRADCLIP_CHROMIUM || '/usr/bin/chromium';
-  return existsSync(p) ? p : null;
-}
+export const SWIFTSHADER_ARGS = [...SWIFTSHADER_GL_ARGS];
 
 /** Launches headless Chromium (throws when it is absent: check {@link chromiumPath} first). */
 export async function launch(extraArgs: string[] = []): Promise<Browser> {
   const executablePath = chromiumPath();
   if (executablePath == null) throw new Error('no Chromium: install Debian\'s chromium or set GRADCLIP_CHROMIUM');
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 60_000 });
+  return chromium.launch(chromiumLaunchOptions(executablePath, extraArgs));
 }

@@ -2,11 +2,11 @@
  * Node side of the browser suite: the backends and their Chromium flags, the page bundle (esbuild),
  * and one headless Chromium per backend driven with playwright-core.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, SWIFTSHADER_GL_ARGS, chromiumLaunchOptions, chromiumPath } from '@gradclip/testing/chromium';
 import type { TrajectoryCase } from '../helpers/adaptive2-cases.js';
 import type { Vector } from '../helpers/vector-compare.js';
 import { PAGE_GLOBAL, PROGRESS_PREFIX, type CheckResult, type PageApi, type PageConfig, type PageSummary, type TfBackend } from './protocol.js';
@@ -23,22 +23,12 @@ export interface BackendSpec {
   args: string[];
 }
 
-/** Headless, offline-friendly Chromium: without these it reaches for the (closed) network. */
-export const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--disable-quic',
-  '--disable-features=Translate,OptimizationHints,MediaRouter',
-];
+/** Headless, offline-friendly Chromium (the workspace's flags, shared with the playground's tests). */
+export const BASE_ARGS = CHROMIUM_ARGS;
 
-const SWIFTSHADER_GL = ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+/** WebGL on SwiftShader (the webgl backends and webgpu's canvas). */
+const SWIFTSHADER_GL = [...SWIFTSHADER_GL_ARGS];
+
 /**
  * The GPU backends run every op on the GPU: tfjs would otherwise run small ops (< 128 entries on
  * webgl, < 1000 on webgpu) whose inputs are on the CPU with its CPU kernels, and the checks' small
@@ -74,11 +64,8 @@ export function selectedBackends(env = process.env.GRADCLIP_BROWSER_BACKENDS): B
   return BACKENDS.filter((b) => names.includes(b.label));
 }
 
-/** The Chromium to drive: GRADCLIP_CHROMIUM, else Debian's /usr/bin/chromium; null when absent. */
-export function chromiumPath(): string | null {
-  const p = process.env.GRADCLIP_CHROMIUM || '/usr/bin/chromium';
-  return existsSync(p) ? p : null;
-}
+/** The Chromium to drive (GRADCLIP_CHROMIUM, else Debian's /usr/bin/chromium; null when absent). */
+export { chromiumPath };
 
 export const DIST_ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
@@ -129,7 +116,7 @@ export async function runBackend(
   const partial = (error: string): BackendResult =>
     result({ label: spec.label, env: {}, checks: progress.checks, ms: Date.now() - t0 }, `${error}${progress.current ? ` (in check '${progress.current}')` : ''}`);
   try {
-    browser = await chromium.launch({ executablePath, args: [...BASE_ARGS, ...spec.args], headless: true, timeout: 60_000 });
+    browser = await chromium.launch(chromiumLaunchOptions(executablePath, spec.args));
     const page = await browser.newPage();
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
