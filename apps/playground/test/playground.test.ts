@@ -107,7 +107,18 @@ describe('playground in the browser', { skip, timeout: 240_000 }, () => {
     assert.equal(clicks.length, 8);
     assert.ok(Math.max(...clicks) < 100, `click latencies while training: ${clicks.map((x) => x.toFixed(1)).join(', ')} ms`);
 
-    const s = await waitFinished(page);
+    await waitFinished(page);
+    // The charts take a finished run's last points on their next redraw (an animation frame, at
+    // most every MIN_REDRAW_MS): wait for it rather than race it.
+    await page.waitForFunction(
+      (steps) => {
+        const p = (globalThis as unknown as { __playground: { snapshot(): Snapshot } }).__playground.snapshot().points;
+        return p.loss.slice(1).every((n) => n === steps);
+      },
+      STEPS,
+      { timeout: 10_000, polling: 100 },
+    );
+    const s = await snapshot(page);
     const [unclipped, ...clipped] = s.runs;
     const nan = unclipped.markers.find((m) => m.kind === 'nonfinite');
     assert.ok(nan != null && nan.step <= 20, `NaN/Inf marker of run 1: ${JSON.stringify(nan)}`);
