@@ -26,7 +26,7 @@ import { decideStep, decisionNeedsNorm, type StepDecision, type StepGate } from 
 import { inspectGradients } from './step-input.js';
 import { PackedStepStats, measureTransformed, readStepStats, type StatsOptions, type StepStats, type StepStatsTensors, type TransformMeasurement } from './step-stats.js';
 import { StatsRecorder } from './stats-recorder.js';
-import { runScaleTransform, runTransform, type TransformStepResult } from './transform-step.js';
+import { runTransform, type TransformStepResult } from './transform-step.js';
 import { applyUpdate, snapshotWeights, updateRatios, weightDecayFactor } from './update-step.js';
 import { foldableInto } from './fused-update.js';
 
@@ -271,7 +271,7 @@ export class ClippedOptimizer extends tf.Optimizer {
     // A per-tensor scaling (transform.scaleFactors) folds into the fused update like a clip, unless
     // the statistics measure the transformed gradients (which folding never writes).
     const fold = transform.scaleFactors != null && !measure && (flat.form === 'named' || flat.form === 'map') && foldableInto(this.inner);
-    const t = (fold ? runScaleTransform : runTransform)(transform, this.transformState, flat, params, loss);
+    const t = runTransform(transform, this.transformState, flat, params, loss, fold);
     this.transformState = t.state;
     return { ...t, measured: measure && !t.skip ? measureTransformed(t.own) : null };
   }

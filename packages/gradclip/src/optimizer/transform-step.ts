@@ -30,6 +30,11 @@ export interface TransformStepResult {
  * that only the returned gradients survive. `state` is the transform's current state (from
  * `transform.init(params)` on the first step); `params` pairs each gradient name with its variable.
  *
+ * `fold`: when the wrapper can fold a scaling into its fused update and the transform has
+ * `scaleFactors` (a per-tensor scaling such as `adaGC`), its step is computed as one float32 factor
+ * per entry instead: no gradient tensor is made, `grads` come back as they are, and the factors as
+ * `fold` for `applyUpdate` (which scales the usual way if the fused update declines).
+ *
  * @example
  * ```ts
  * const g = flattenGrads({ w: tf.tensor1d([3, 4]) });
@@ -45,13 +50,16 @@ export function runTransform(
   grads: FlatGrads,
   params: readonly NamedTensor[],
   loss: tf.Scalar | null,
+  fold = false,
 ): TransformStepResult {
   const input = grads.rebuild(grads.list) as tf.NamedTensorMap | NamedTensor[];
+  const extra = loss == null ? undefined : { loss };
+  if (fold && transform.scaleFactors != null) return scaleStep(transform, state, grads, input, params, extra);
   let next: unknown = state;
   let skip = false;
   // The list itself is the tidy's result (no wrapper object for tfjs to walk): holes are skipped.
   const list = tf.tidy(() => {
-    const u = transform.update(input, state, params as NamedTensor[], loss == null ? undefined : { loss });
+    const u = transform.update(input, state, params as NamedTensor[], extra);
     next = u.state;
     skip = u.skip === true;
     return flattenGrads(u.grads as tf.NamedTensorMap | NamedTensor[]).list as tf.Tensor[];
@@ -61,25 +69,19 @@ export function runTransform(
   return { grads: list, own, skip, state: next };
 }
 
-/**
- * {@link runTransform} for a transform with `scaleFactors` (a per-tensor scaling such as `adaGC`),
- * when the wrapper can fold the scaling into its fused update: the transform's step is computed as
- * one float32 factor per entry, no gradient tensor is made, and the factors are returned as a
- * folded clip for `applyUpdate` (which scales the usual way if the fused update declines).
- * `grads` are returned as they are.
- */
-export function runScaleTransform(
+/** The `scaleFactors` step of {@link runTransform} (`fold`). */
+function scaleStep(
   transform: GradientTransformation<unknown>,
   state: unknown,
   grads: FlatGrads,
+  input: tf.NamedTensorMap | NamedTensor[],
   params: readonly NamedTensor[],
-  loss: tf.Scalar | null,
+  extra: { loss: tf.Scalar } | undefined,
 ): TransformStepResult {
-  const input = grads.rebuild(grads.list) as tf.NamedTensorMap | NamedTensor[];
   const scaleFactors = transform.scaleFactors as NonNullable<GradientTransformation<unknown>['scaleFactors']>;
   let r: ReturnType<typeof scaleFactors> = { factors: new Float32Array(0), state };
   tf.tidy(() => {
-    r = scaleFactors.call(transform, input, state, params as NamedTensor[], loss == null ? undefined : { loss });
+    r = scaleFactors.call(transform, input, state, params as NamedTensor[], extra);
   });
   const changes = r.factors.some((x) => x !== 1);
   return { grads: grads.list, own: [], skip: false, state: r.state, fold: changes ? { scales: r.factors, clampValue: null } : null };
