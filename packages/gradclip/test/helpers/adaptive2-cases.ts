@@ -66,16 +66,18 @@ export function adaGCAdamW(c: TrajectoryCase): { lr: number; beta1: number; beta
   return { lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, weightDecay: h.weight_decay };
 }
 
+/** The Adam-style options every SPAM / Stable-SPAM case has (the reference's `lr`, `betas`, `eps`, `weight_decay`). */
+function adamHyper(c: TrajectoryCase): Record<string, number> {
+  const h = c.hyper;
+  return { learningRate: h.lr, beta1: h.betas[0], beta2: h.betas[1], epsilon: h.eps, weightDecay: h.weight_decay };
+}
+
 /** `SPAM` options of a SPAM case. */
 export function spamConfig(c: TrajectoryCase): Record<string, number> {
   const h = c.hyper;
   if (h.correct_bias !== true) fail(`${c.name}: correct_bias=false is not supported`);
   return {
-    learningRate: h.lr,
-    beta1: h.betas[0],
-    beta2: h.betas[1],
-    epsilon: h.eps,
-    weightDecay: h.weight_decay,
+    ...adamHyper(c),
     threshold: h.threshold,
     resetInterval: h.DeltaT,
     warmupSteps: h.warmup_steps,
@@ -88,11 +90,7 @@ export function stableSpamConfig(c: TrajectoryCase): Record<string, number> {
   const h = c.hyper;
   if (!(h.amsgrad == null || h.amsgrad === false)) fail(`${c.name}: amsgrad is not supported`);
   return {
-    learningRate: h.lr,
-    beta1: h.betas[0],
-    beta2: h.betas[1],
-    epsilon: h.eps,
-    weightDecay: h.weight_decay,
+    ...adamHyper(c),
     gamma1: h.gamma1,
     gamma2: h.gamma2,
     gamma3: h.gamma3,
